@@ -1,0 +1,5 @@
+import sys
+
+from cellresponse.cli import main
+
+sys.exit(main())

@@ -1,0 +1,80 @@
+"""``cellresponse benchmark``: dataset x split x models x folds -> results + report."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+from cellresponse.config import BenchmarkConfig, load_config, parse_param_overrides
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "benchmark",
+        help="cross-validate models beside the naive baselines and write an HTML report",
+        description="Cross-validate models beside the naive baselines on a dataset and split.",
+    )
+    p.add_argument("--config", help="TOML file with BenchmarkConfig keys; flags override it")
+    p.add_argument("--task", choices=["response", "expression", "dependency"], help="task (default: response)")
+    p.add_argument("--dataset", help="dataset name (see `cellresponse data list`); default gdsc2")
+    p.add_argument("--target", help="target, e.g. ln_ic50 or auc (default: the dataset's first)")
+    p.add_argument("--split", help="lco, lpo, ldo, lto, lbo, or a full mode name (default lco)")
+    p.add_argument("--folds", type=int, help="number of outer folds (default 5)")
+    p.add_argument("--seed", type=int, help="seed of the split and of the models' randomness")
+    p.add_argument("--valid-fraction", type=float, help="inner validation fraction of training groups")
+    p.add_argument("--split-file", help="CSV with key columns (cell_line, drug, tissue, ...) and fold")
+    p.add_argument("--models", help="comma-separated model names (see `cellresponse data models`)")
+    p.add_argument("--no-baselines", action="store_true", help="do not add the naive baselines")
+    p.add_argument("--cell-views", help="comma-separated cell-line views to load (default: all)")
+    p.add_argument("--param", action="append", metavar="MODEL.PARAM=VALUE", help="model hyperparameter")
+    p.add_argument("--min-group-size", type=int, help="smallest drug/cell-line group that is scored")
+    p.add_argument("--out", help="results directory (default results/benchmark)")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.set_defaults(func=run)
+
+
+def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
+    overrides = {
+        "task": args.task,
+        "dataset": args.dataset,
+        "target": args.target,
+        "split": args.split,
+        "folds": args.folds,
+        "seed": args.seed,
+        "valid_fraction": args.valid_fraction,
+        "split_file": args.split_file,
+        "models": args.models.split(",") if args.models else None,
+        "baselines": False if args.no_baselines else None,
+        "cell_views": args.cell_views.split(",") if args.cell_views else None,
+        "min_group_size": args.min_group_size,
+        "out": args.out,
+        "progress": False if args.no_progress else None,
+    }
+    cfg = load_config(BenchmarkConfig, args.config, overrides)
+    for model, params in parse_param_overrides(args.param).items():
+        cfg.model_params.setdefault(model, {}).update(params)
+    return cfg
+
+
+def run(args: argparse.Namespace) -> int:
+    from cellresponse import pipeline
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    cfg = config_from_args(args)
+    if cfg.task == "expression":
+        from cellresponse.cli._expression import run_expression
+
+        return run_expression(cfg)
+    result = pipeline.benchmark(cfg)
+    board = result.leaderboard()
+    primary = result.config["primary_metric"]
+    print(f"cellresponse benchmark: {cfg.dataset}/{result.config['target']} split={result.config['split']['mode']} "
+          f"hash={result.config['split_hash']}; results in {cfg.out}/ (report.html)")  # fmt: skip
+    cols = [
+        c
+        for c in (primary, f"per_{result.config['perturbation_kind']}_normalized_pearson_mean", "pearson", "rmse")
+        if c in board
+    ]
+    print(board[cols].round(3).to_string())
+    return 1 if result.failures else 0

@@ -1,0 +1,43 @@
+"""``cellresponse data``: list datasets and models, summarise a dataset's harmonization."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("data", help="list datasets, models and split modes; summarise a dataset")
+    p.add_argument("action", choices=["list", "models", "splits", "summary"])
+    p.add_argument("name", nargs="?", help="dataset name for `summary`")
+    p.add_argument("--target")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "list":
+        from cellresponse.datasets import available_datasets
+
+        for name, meta in available_datasets().items():
+            print(f"{name:18s} targets={','.join(meta['targets'])}  {meta['description']}")  # type: ignore[arg-type]
+    elif args.action == "models":
+        from cellresponse.models import available_models, get_model_class
+
+        for name in available_models():
+            cls = get_model_class(name)
+            doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+            print(f"{name:24s} tasks={','.join(cls.tasks)}  {doc}")
+    elif args.action == "splits":
+        from cellresponse.splits import MODE_ALIASES, available_split_modes
+
+        print("modes:", ", ".join(available_split_modes()))
+        print("aliases:", ", ".join(f"{k}={v}" for k, v in MODE_ALIASES.items()))
+    else:
+        if not args.name:
+            raise ValueError("`cellresponse data summary` needs a dataset name")
+        from cellresponse.datasets import load_dataset
+
+        ds = load_dataset(args.name, target=args.target)
+        print(json.dumps({"summary": ds.summary(), "info": dict(ds.info)}, indent=2, default=str))
+    return 0

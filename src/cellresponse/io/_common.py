@@ -1,0 +1,229 @@
+"""Shared reading helpers: robust CSV reading, column checks and clear error messages.
+
+Every reader in :mod:`cellresponse.io` goes through :func:`read_csv_checked`, so a
+truncated gzip, a missing column or a non-numeric value produces one kind of error that
+names the file and the column (and the row or ID where there is one).
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import zlib
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from cellresponse._types import PathLike
+
+logger = logging.getLogger("cellresponse")
+
+OnNaN = Literal["raise", "drop"]
+
+
+def _examples(values: Sequence[object] | np.ndarray | pd.Index, n: int = 5) -> str:
+    values = list(values)
+    shown = ", ".join(map(str, values[:n]))
+    return shown + (", ..." if len(values) > n else "")
+
+
+def read_csv_checked(
+    path: PathLike,
+    *,
+    required: Sequence[str] = (),
+    what: str = "table",
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """Read a (possibly gzipped) delimited file and check its required columns.
+
+    Parameters
+    ----------
+    path
+        File to read; ``.gz`` files are decompressed.
+    required
+        Column names that must be present (after ``names=`` if given).
+    what
+        Short description used in error messages (``"GDSC response table"``).
+    **kwargs
+        Passed to :func:`pandas.read_csv` (``sep``, ``dtype``, ``header``, ...).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is empty, not valid gzip, truncated, not parseable, or lacks a
+        required column; the message names the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} not found: {path}")
+    if kwargs.get("engine") != "pyarrow":
+        kwargs.setdefault("low_memory", False)
+    try:
+        frame = pd.read_csv(path, **kwargs)
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+        raise ValueError(f"{what} {path} could not be decompressed/read (truncated or corrupt file?): {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{what} {path} is not valid text (binary or corrupt?): {exc}") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise ValueError(f"{what} {path} is empty") from exc
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{what} {path} could not be parsed: {exc}") from exc
+    except ValueError as exc:  # e.g. a dtype map that does not fit the data
+        where = _locate_bad_value(path, kwargs) if "dtype" in kwargs else ""
+        raise ValueError(f"{what} {path}: {exc}{where}") from exc
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{what} {path} is missing required column(s) {missing}; "
+            f"found columns: {_examples(list(map(str, frame.columns)), 12)}"
+        )
+    return frame
+
+
+def float32_dtypes(**fixed: Any) -> defaultdict[str, Any]:
+    """A ``dtype=`` map for :func:`pandas.read_csv`: float32 except the named columns."""
+    return defaultdict(lambda: np.float32, fixed)
+
+
+def _locate_bad_value(path: Path, kwargs: dict[str, Any]) -> str:
+    """Re-read as text to name the column, row and ID of a value that broke a dtype map."""
+    dtype = kwargs["dtype"]
+    text_kwargs = {k: v for k, v in kwargs.items() if k not in ("dtype", "engine")}
+    try:
+        frame = pd.read_csv(path, dtype=str, **text_kwargs)
+    except (ValueError, OSError, EOFError):
+        return ""
+    for col in frame.columns:
+        want = dtype[col] if isinstance(dtype, defaultdict) else dtype.get(col) if isinstance(dtype, dict) else dtype
+        if want is None or not np.issubdtype(np.dtype(want), np.number):
+            continue
+        values = frame[col]
+        bad = pd.to_numeric(values, errors="coerce").isna() & values.notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            return (
+                f" (column {col!r} must be numeric; data row {row + 1}, ID "
+                f"{frame.iloc[row, 0]!r}, has {values.iloc[row]!r})"
+            )
+    return ""
+
+
+def to_numeric_column(frame: pd.DataFrame, column: str, *, path: PathLike, what: str) -> pd.Series:
+    """Return ``frame[column]`` as float64, or raise naming the first bad row and value.
+
+    Row numbers in messages are 1-based data rows (the header is not counted).
+    """
+    col = frame[column]
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        return col.astype(np.float64)
+    converted = pd.to_numeric(col, errors="coerce")
+    bad = converted.isna() & col.notna() & (col.astype(str).str.strip() != "")
+    if bad.any():
+        rows = np.flatnonzero(bad.to_numpy())
+        raise ValueError(
+            f"{what} {path}: column {column!r} must be numeric; {len(rows)} non-numeric "
+            f"value(s), first at data row {rows[0] + 1}: {col.iloc[rows[0]]!r}"
+        )
+    return converted.astype(np.float64)
+
+
+def handle_nan(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    on_nan: OnNaN,
+    path: PathLike,
+    what: str,
+) -> pd.DataFrame:
+    """Raise on, or drop and log, rows with a missing value in ``columns``.
+
+    With ``on_nan="drop"`` the number of dropped rows is logged (logger ``cellresponse``)
+    and stored in ``frame.attrs["dropped_nan"]``.
+    """
+    if on_nan not in ("raise", "drop"):
+        raise ValueError(f"on_nan must be 'raise' or 'drop', got {on_nan!r}")
+    mask = frame[list(columns)].isna().any(axis=1).to_numpy()
+    if not mask.any():
+        frame.attrs["dropped_nan"] = 0
+        return frame
+    rows = np.flatnonzero(mask)
+    if on_nan == "raise":
+        bad_cols = [c for c in columns if frame[c].isna().any()]
+        raise ValueError(
+            f"{what} {path}: {len(rows)} row(s) with missing values in {bad_cols}, at data "
+            f"row(s) {_examples(rows + 1)}; pass on_nan='drop' to skip them"
+        )
+    logger.warning("%s %s: dropped %d row(s) with missing %s", what, path, len(rows), list(columns))
+    out = frame.loc[~mask].reset_index(drop=True)
+    out.attrs["dropped_nan"] = len(rows)
+    return out
+
+
+def check_unique_index(frame: pd.DataFrame, *, path: PathLike, what: str) -> pd.DataFrame:
+    """Raise if the index (entity IDs of a feature matrix) has duplicates."""
+    if frame.index.has_duplicates:
+        dup = frame.index[frame.index.duplicated()].unique()
+        raise ValueError(f"{what} {path}: {len(dup)} duplicated ID(s) in column {frame.index.name!r}: {_examples(dup)}")
+    return frame
+
+
+def numeric_matrix(
+    frame: pd.DataFrame, *, id_column: str, path: PathLike, what: str, dtype: type = np.float32
+) -> pd.DataFrame:
+    """Turn a table with an ID column plus feature columns into a numeric matrix.
+
+    The ID column becomes the (string) index; duplicates and non-numeric feature columns
+    raise ``ValueError`` naming the file, the column and the offending ID.
+    """
+    frame = frame.set_index(id_column)
+    frame.index = frame.index.astype(str)
+    check_unique_index(frame, path=path, what=what)
+    numeric = frame.dtypes.map(pd.api.types.is_numeric_dtype).to_numpy(dtype=bool)
+    bad = list(frame.columns[~numeric])
+    for col in bad:
+        converted = pd.to_numeric(frame[col], errors="coerce")
+        wrong = converted.isna() & frame[col].notna()
+        if wrong.any():
+            first = frame.index[np.flatnonzero(wrong.to_numpy())[0]]
+            raise ValueError(
+                f"{what} {path}: column {col!r} must be numeric; ID {first!r} has {frame.at[first, col]!r}"
+            )
+        frame[col] = converted
+    return frame.astype(dtype)
+
+
+def read_index_file(path: PathLike, *, what: str, value_name: str) -> pd.Series:
+    """Read a headerless ``index<TAB>value`` file (DrugCell ``*2ind.txt``) as a Series."""
+    frame = read_csv_checked(
+        path, what=what, sep="\t", header=None, names=["index", value_name], dtype={value_name: str}
+    )
+    idx = to_numeric_column(frame, "index", path=path, what=what)
+    if idx.isna().any() or frame[value_name].isna().any():
+        row = int(np.flatnonzero((idx.isna() | frame[value_name].isna()).to_numpy())[0])
+        raise ValueError(f"{what} {path}: data row {row + 1} is incomplete")
+    out = pd.Series(frame[value_name].to_numpy(), index=idx.astype(np.int64).to_numpy(), name=value_name)
+    out.index.name = "index"
+    check_unique_index(out.to_frame(), path=path, what=what)
+    if out.duplicated().any():
+        dup = out[out.duplicated()].unique()
+        raise ValueError(f"{what} {path}: duplicated {value_name} value(s): {_examples(dup)}")
+    return out
+
+
+__all__ = [
+    "OnNaN",
+    "check_unique_index",
+    "float32_dtypes",
+    "handle_nan",
+    "logger",
+    "numeric_matrix",
+    "read_csv_checked",
+    "read_index_file",
+    "to_numeric_column",
+]

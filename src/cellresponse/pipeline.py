@@ -1,0 +1,193 @@
+"""Library functions behind the CLI: a benchmark from a config, train and predict.
+
+The CLI modules parse arguments and call these; everything here is usable from Python.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cellresponse._types import PathLike
+from cellresponse.config import BenchmarkConfig
+from cellresponse.data import Dataset, FeatureView
+from cellresponse.evaluate import BenchmarkResult, run_benchmark
+from cellresponse.models import ResponseModel, load_model, make_model
+from cellresponse.splits import Split, make_split, read_split_file
+
+log = logging.getLogger("cellresponse")
+
+
+def load_for_config(cfg: BenchmarkConfig) -> Dataset:
+    from cellresponse.datasets import load_dataset
+
+    return load_dataset(cfg.dataset, target=cfg.target, cell_views=cfg.cell_views)
+
+
+def split_for_config(data: Dataset, cfg: BenchmarkConfig) -> Split:
+    """The split a config asks for: a split file (IDs harmonized) or a generated split."""
+    if cfg.split_file:
+        return read_split_file(
+            cfg.split_file,
+            data,
+            resolve_cell_line=_cell_line_resolver(data),
+            valid_fraction=cfg.valid_fraction,
+            seed=cfg.seed,
+        )
+    return make_split(data, mode=cfg.split, n_folds=cfg.folds, seed=cfg.seed, valid_fraction=cfg.valid_fraction)
+
+
+def _cell_line_resolver(data: Dataset) -> Any:
+    """Map split-file cell-line keys to the dataset's canonical IDs.
+
+    Keys already canonical pass through; others go through the DepMap crosswalk (CCLE
+    name, COSMIC id, stripped name, ...). Returns None for keys that resolve nowhere.
+    """
+    known = set(data.cell_lines)
+
+    def resolve(keys: Sequence[str]) -> list[str | None]:
+        pending = [k for k in keys if k not in known]
+        mapped: dict[str, str] = {}
+        if pending:
+            from cellresponse.data import CellLineResolver
+
+            ids, _ = CellLineResolver.from_depmap().resolve(pending)
+            mapped = {str(k): str(v) for k, v in ids.items()}
+        return [k if k in known else mapped.get(k) for k in keys]
+
+    return resolve
+
+
+def benchmark(cfg: BenchmarkConfig, *, data: Dataset | None = None) -> BenchmarkResult:
+    """Run the benchmark a config describes and build its report."""
+    from cellresponse.report import build_report
+
+    data = load_for_config(cfg) if data is None else data
+    split = split_for_config(data, cfg)
+    result = run_benchmark(
+        data,
+        models=cfg.models,
+        split=split,
+        out=cfg.out,
+        model_params=cfg.model_params,
+        include_baselines=cfg.baselines,
+        config=cfg.to_dict(),
+        min_group_size=cfg.min_group_size,
+        progress=cfg.progress,
+    )
+    build_report(cfg.out)
+    return result
+
+
+def train(
+    data: Dataset,
+    *,
+    model: str,
+    out: PathLike,
+    params: dict[str, Any] | None = None,
+    valid_fraction: float = 0.1,
+    seed: int = 0,
+) -> ResponseModel:
+    """Fit ``model`` on all of ``data`` (inner validation: a seeded cell-line holdout) and save it."""
+    estimator = make_model(model, **(params or {}))
+    valid = None
+    if valid_fraction > 0:
+        split = make_split(data, mode="cell_line", n_folds=2, seed=seed, valid_fraction=valid_fraction)
+        fold = split.folds[0]
+        # Train on everything but a validation slice of lines; the test half is folded back in.
+        train_idx = np.sort(np.concatenate([fold.train, fold.test]))
+        valid = data[fold.valid]
+        data = data[train_idx]
+    estimator.fit(data, valid=valid)
+    path = estimator.save(out)
+    meta = {
+        "dataset": data.name,
+        "target": data.target,
+        "n_train": len(data),
+        "dataset_fingerprint": data.fingerprint(),
+    }
+    (path / "training.json").write_text(json.dumps(meta, indent=2))
+    return estimator
+
+
+def pairs_dataset(
+    pairs: pd.DataFrame,
+    *,
+    reference: Dataset | None,
+    cell_views: dict[str, pd.DataFrame] | None = None,
+    smiles: pd.Series | None = None,
+    radius: int = 2,
+    n_bits: int = 2048,
+) -> Dataset:
+    """A Dataset of (cell line, drug) pairs to predict, with features by ID.
+
+    Features come from ``reference`` (a loaded dataset) for known IDs, and from new omics
+    rows (``cell_views``: view name -> frame indexed by cell-line ID, columns = features)
+    and new SMILES (``smiles``: drug ID -> SMILES) for new ones. New rows override.
+    """
+    cols = {c.lower(): c for c in pairs.columns}
+    cell_col = cols.get("cell_line")
+    drug_col = cols.get("drug") or cols.get("perturbation")
+    if cell_col is None or drug_col is None:
+        raise ValueError(f"pairs need columns 'cell_line' and 'drug'; got {list(pairs.columns)}")
+    obs = pd.DataFrame({"cell_line": pairs[cell_col].astype(str), "perturbation": pairs[drug_col].astype(str)})
+    views: dict[str, FeatureView] = dict(reference.cell_views) if reference is not None else {}
+    for name, frame in (cell_views or {}).items():
+        new = FeatureView.from_frame(frame, name=name)
+        if name in views:
+            old = views[name]
+            missing = old.feature_names.difference(new.feature_names)
+            if len(missing):
+                raise ValueError(
+                    f"new {name} rows lack {len(missing)} features the reference has (e.g. {list(missing[:5])})"
+                )
+            keep = old.to_frame().drop(index=new.ids, errors="ignore")
+            merged = pd.concat([keep, frame[old.feature_names]])
+            new = FeatureView.from_frame(merged, name=name, kind=old.kind)
+        views[name] = new
+    drug_views: dict[str, FeatureView] = dict(reference.perturbation_views) if reference is not None else {}
+    if smiles is not None:
+        from cellresponse.features import morgan_fingerprints
+
+        fp = morgan_fingerprints(smiles, radius=radius, n_bits=n_bits)
+        if "morgan" in drug_views:
+            old = drug_views["morgan"].to_frame().drop(index=fp.ids, errors="ignore")
+            fp = FeatureView.from_frame(
+                pd.concat([old, fp.to_frame().set_axis(old.columns, axis=1)]), name="morgan", kind="binary"
+            )
+        drug_views["morgan"] = fp
+    cell_meta = reference.cell_meta if reference is not None else pd.DataFrame()
+    return Dataset(
+        obs=obs,
+        y=np.zeros(len(obs)),
+        target=reference.target if reference is not None else "prediction",
+        task=reference.task if reference is not None else "response",
+        cell_views=views,
+        perturbation_views=drug_views,
+        cell_meta=cell_meta,
+        name="prediction_request",
+    )
+
+
+def predict(model_dir: PathLike, data: Dataset) -> pd.DataFrame:
+    """Predictions of a saved model for every observation of ``data``."""
+    model = load_model(model_dir)
+    pred = model.predict(data)
+    out = data.obs[["cell_line", "perturbation"]].rename(columns={"perturbation": data.perturbation_kind})
+    return out.assign(prediction=pred)
+
+
+def write_table(frame: pd.DataFrame, path: PathLike) -> Path:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(p, index=False, float_format="%.6g")
+    return p
+
+
+__all__ = ["benchmark", "load_for_config", "pairs_dataset", "predict", "split_for_config", "train", "write_table"]

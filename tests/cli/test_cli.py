@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from cellresponse.cli import main
+
+
+def test_help_lists_subcommands(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for cmd in ("demo", "benchmark", "train", "predict"):
+        assert cmd in out
+
+
+def test_benchmark_train_predict_on_embedded_subset(tmp_path, capsys):
+    out = tmp_path / "bench"
+    rc = main(["benchmark", "--dataset", "gdsc2_demo", "--split", "lco", "--folds", "2", "--models", "ridge_per_drug",
+               "--param", "ridge_per_drug.n_top_genes=100", "--out", str(out), "--no-progress"])  # fmt: skip
+    assert rc == 0
+    table = pd.read_csv(out / "results.csv")
+    assert "per_drug_pearson_mean" in set(table.metric)
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["config"]["model_params"]["ridge_per_drug"]["n_top_genes"] == 100
+    assert (out / "report.html").is_file()
+    # The written split file reproduces the run's folds.
+    from cellresponse.datasets import load_dataset
+    from cellresponse.splits import read_split_file
+
+    data = load_dataset("gdsc2_demo")
+    again = read_split_file(out / "split.csv", data, valid_fraction=0.1, seed=0)
+    assert again.describe()["fold_sizes"] == [{k: v for k, v in f.items()} for f in cfg["split"]["fold_sizes"]]
+
+    model_dir = tmp_path / "model"
+    assert main(["train", "--dataset", "gdsc2_demo", "--model", "ridge_per_drug", "--param", "n_top_genes=100",
+                 "--out", str(model_dir)]) == 0  # fmt: skip
+    preds = pd.read_csv(out / "predictions.csv.gz").head(5)
+    pairs = tmp_path / "pairs.csv"
+    preds[["cell_line", "drug"]].to_csv(pairs, index=False)
+    assert main(["predict", "--model", str(model_dir), "--pairs", str(pairs), "--dataset", "gdsc2_demo",
+                 "--out", str(tmp_path / "p.csv")]) == 0  # fmt: skip
+    result = pd.read_csv(tmp_path / "p.csv")
+    assert len(result) == 5 and result["prediction"].notna().all()
+
+
+def test_user_errors_are_one_line(tmp_path, capsys):
+    rc = main(["benchmark", "--dataset", "gdsc2_demo", "--models", "nope", "--out", str(tmp_path)])
+    assert rc == 2
+    assert "unknown model 'nope'" in capsys.readouterr().err
+    bad = tmp_path / "bad.toml"
+    bad.write_text("modles = ['x']\n")
+    assert main(["benchmark", "--config", str(bad)]) == 2
+    assert "unknown keys ['modles']" in capsys.readouterr().err

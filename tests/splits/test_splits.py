@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cellresponse.splits import check_training_coverage, make_split, read_split_file
+
+MODES = ["pair", "cell_line", "perturbation", "tissue", "both"]
+
+
+def _groups(ds, mode):
+    if mode == "pair":
+        return pd.Series(list(zip(ds.cell_lines, ds.perturbations, strict=True)))
+    if mode == "tissue":
+        return pd.Series(ds.tissues)
+    return pd.Series(ds.cell_lines if mode == "cell_line" else ds.perturbations)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_groups_disjoint_across_train_valid_test(response_ds, mode):
+    n_folds = 2 if mode == "tissue" else 3
+    split = make_split(response_ds, mode=mode, n_folds=n_folds, seed=3)
+    tested = []
+    for f in split.folds:
+        assert len(np.intersect1d(f.train, f.test)) == 0 and len(np.intersect1d(f.valid, f.test)) == 0
+        keys = ["cell_line", "perturbation"] if mode == "both" else [mode]
+        for key in keys:
+            g = _groups(response_ds, key)
+            assert not set(g[f.test]) & set(g[f.train]), f"{key} leaks into training"
+            assert not set(g[f.test]) & set(g[f.valid]), f"{key} leaks into validation"
+            if mode != "both":
+                assert not set(g[f.valid]) & set(g[f.train]), "validation groups overlap training"
+        tested.append(f.test)
+    if mode != "both":
+        allt = np.concatenate(tested)
+        assert len(allt) == len(response_ds) == len(np.unique(allt))
+
+
+def test_same_seed_same_split_and_hash(response_ds):
+    a = make_split(response_ds, mode="lco", n_folds=3, seed=1)
+    b = make_split(response_ds, mode="lco", n_folds=3, seed=1)
+    c = make_split(response_ds, mode="lco", n_folds=3, seed=2)
+    assert a.hash == b.hash != c.hash
+
+
+def test_leave_one_tissue_out(response_ds):
+    split = make_split(response_ds, mode="tissue", n_folds=None)
+    assert split.n_folds == len(set(response_ds.tissues))
+    for f in split.folds:
+        assert len(set(response_ds.tissues[f.test])) == 1
+
+
+def test_bad_modes_and_folds(response_ds):
+    with pytest.raises(ValueError, match="unknown split mode 'nope'"):
+        make_split(response_ds, mode="nope")
+    with pytest.raises(ValueError, match="cannot make 50 folds from 40 groups"):
+        make_split(response_ds, mode="lco", n_folds=50)
+
+
+def test_split_file_round_trip(response_ds, tmp_path):
+    split = make_split(response_ds, mode="lco", n_folds=3, seed=5)
+    path = split.to_csv(tmp_path / "split.csv")
+    again = read_split_file(path, response_ds, seed=5)
+    for f, g in zip(split.folds, again.folds, strict=True):
+        np.testing.assert_array_equal(np.sort(f.test), np.sort(g.test))
+    pair = make_split(response_ds, mode="lpo", n_folds=3, seed=5)
+    pair.to_csv(tmp_path / "pairs.csv")
+    table = pd.read_csv(tmp_path / "pairs.csv")
+    assert list(table.columns) == ["cell_line", "drug", "fold"]
+    assert read_split_file(tmp_path / "pairs.csv", response_ds).n_folds == 3
+
+
+def test_split_file_errors(response_ds, tmp_path):
+    p = tmp_path / "s.csv"
+    pd.DataFrame({"cell_line": ["CL000", "NOPE"], "fold": [0, 1]}).to_csv(p, index=False)
+    with pytest.raises(KeyError, match=r"1 cell_line IDs not in dataset.*NOPE"):
+        read_split_file(p, response_ds)
+    pd.DataFrame({"cell_line": ["CL000"], "fold": ["x"]}).to_csv(p, index=False)
+    with pytest.raises(ValueError, match="non-negative integer"):
+        read_split_file(p, response_ds)
+    pd.DataFrame({"cell_line": ["CL000"]}).to_csv(p, index=False)
+    with pytest.raises(ValueError, match="no 'fold' column"):
+        read_split_file(p, response_ds)
+    pd.DataFrame({"cell_line": ["CL000", "CL000"], "fold": [0, 1]}).to_csv(p, index=False)
+    with pytest.raises(ValueError, match="duplicated keys"):
+        read_split_file(p, response_ds)
+    pd.DataFrame({"cell_line": ["CL000", "CL001"], "fold": [0, 1]}).to_csv(p, index=False)
+    with pytest.raises(ValueError, match="match no key"):
+        read_split_file(p, response_ds)
+    partial = read_split_file(p, response_ds, allow_unassigned=True, valid_fraction=0)
+    assert partial.notes["unassigned_rows"] > 0
+
+
+def test_split_file_resolves_cell_line_aliases(response_ds, tmp_path):
+    p = tmp_path / "s.csv"
+    lines = sorted(set(response_ds.cell_lines))
+    pd.DataFrame({"cell_line": [f"alias-{c}" for c in lines], "fold": [i % 2 for i in range(len(lines))]}).to_csv(
+        p, index=False
+    )
+    split = read_split_file(p, response_ds, resolve_cell_line=lambda keys: [k.removeprefix("alias-") for k in keys])
+    assert split.n_folds == 2
+
+
+def test_coverage_reports_drugs_without_training_rows(response_ds):
+    split = make_split(response_ds, mode="ldo", n_folds=4)
+    gaps = check_training_coverage(response_ds, split)
+    assert set(gaps.loc[gaps["entity"] == "perturbation", "id"]) == set(response_ds.perturbations)
+    assert (
+        check_training_coverage(response_ds, make_split(response_ds, mode="lco"))
+        .query("entity == 'perturbation'")
+        .empty
+    )
