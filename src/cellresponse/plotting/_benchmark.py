@@ -65,7 +65,7 @@ def per_group_waterfall(
     fig, ax = plt.subplots(figsize=(10, 3.8))
     x = np.arange(len(v))
     colors = [MODEL_COLOR if val >= 0 else "#d62728" for val in v.to_numpy()]
-    ax.bar(x, v.to_numpy(), width=1.0, color=colors, label=model)
+    ax.bar(x, v.to_numpy(), width=0.85 if len(v) < 60 else 1.0, color=colors, label=model)
     if reference is not None:
         ref = reference.reindex(v.index).to_numpy()
         ax.scatter(x, ref, s=6, color="black", label=reference_name, zorder=3)
