@@ -1,8 +1,12 @@
 """``cellresponse predict``: predictions of a saved model for (cell line, drug) pairs.
 
-Known IDs take their features from ``--dataset``; new cell lines can come with omics
-rows (``--expression``/``--mutation``/``--cnv`` CSVs: first column cell-line ID, then one
-column per gene) and new drugs with SMILES (``--smiles`` CSV: drug, smiles).
+Response models: known IDs take their features from ``--dataset``; new cell lines can
+come with omics rows (``--expression``/``--mutation``/``--cnv`` CSVs: first column
+cell-line ID, then one column per gene) and new drugs with SMILES (``--smiles`` CSV:
+drug, smiles).
+
+Expression models: ``--compound-smiles S --cell-line C --dose 10 --time 24`` returns
+the predicted signature (one value per gene).
 """
 
 from __future__ import annotations
@@ -14,7 +18,11 @@ from typing import Any
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("predict", help="predict (cell line, drug) pairs with a saved model")
     p.add_argument("--model", required=True, help="model directory written by `cellresponse train`")
-    p.add_argument("--pairs", required=True, help="CSV with columns cell_line, drug")
+    p.add_argument("--pairs", help="CSV with columns cell_line, drug (response models)")
+    p.add_argument("--compound-smiles", help="expression models: the compound's SMILES")
+    p.add_argument("--cell-line", help="expression models: cell-line ID (needs a basal profile)")
+    p.add_argument("--dose", type=float, help="expression models: dose in µM")
+    p.add_argument("--time", type=float, help="expression models: time in hours")
     p.add_argument("--dataset", help="dataset supplying features of known IDs (e.g. gdsc2)")
     p.add_argument("--target")
     for view in ("expression", "mutation", "cnv"):
@@ -29,6 +37,10 @@ def run(args: argparse.Namespace) -> int:
 
     from cellresponse import pipeline
 
+    if args.compound_smiles is not None:
+        return _predict_signature(args)
+    if not args.pairs:
+        raise ValueError("give --pairs (response models) or --compound-smiles/--cell-line/--dose/--time")
     reference = None
     if args.dataset:
         from cellresponse.datasets import load_dataset
@@ -50,4 +62,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"cellresponse predict: {len(preds)} predictions written to {args.out}")
     else:
         print(preds.to_csv(index=False), end="")
+    return 0
+
+
+def _predict_signature(args: argparse.Namespace) -> int:
+    from cellresponse.models import load_model
+    from cellresponse.models.expression import predict_signature
+
+    missing = [f"--{n.replace('_', '-')}" for n in ("cell_line", "dose", "time") if getattr(args, n) is None]
+    if missing:
+        raise ValueError(f"--compound-smiles also needs {', '.join(missing)}")
+    signature = predict_signature(
+        load_model(args.model), smiles=args.compound_smiles, cell_line=args.cell_line, dose=args.dose, time=args.time
+    )
+    table = signature.rename("prediction").rename_axis("gene").reset_index()
+    if args.out:
+        from cellresponse import pipeline
+
+        pipeline.write_table(table, args.out)
+        print(f"cellresponse predict: signature over {len(table)} genes written to {args.out}")
+    else:
+        print(table.to_csv(index=False), end="")
     return 0

@@ -11,6 +11,7 @@ from cellresponse.data._ids import Aggregate
 from cellresponse.datasets._assemble import BuildOptions
 from cellresponse.datasets._embedded import build_gdsc2_demo
 from cellresponse.datasets._gdsc import build_ccle, build_gdsc, build_gdsctools
+from cellresponse.datasets._lincs import load_lincs_272, load_lincs_a375_plate
 from cellresponse.datasets._others import build_drevalpy_example, build_drugcell, build_tgsa
 
 Builder = Callable[[BuildOptions], Dataset]
@@ -37,6 +38,16 @@ _DATASETS: dict[str, tuple[Builder, tuple[str, ...], str]] = {
         "DrugGene 942-line subset of the DrugCell splits; no cell views",
     ),
     "drevalpy_example": (build_drevalpy_example, ("auc",), "drevalpy example files (IO fixture)"),
+    "lincs_a375": (
+        lambda o: load_lincs_a375_plate(root=o.root, radius=o.radius, n_bits=o.n_bits),
+        ("signature",),
+        "L1000 A375 24 h plate: 55 kinase inhibitors x 6 doses, Level 4 (expression task)",
+    ),
+    "lincs_272": (
+        lambda o: load_lincs_272(root=o.root, radius=o.radius, n_bits=o.n_bits),
+        ("signature",),
+        "L1000 272 Level-5 signatures: 3 drugs x 65 cell lines x doses x 6/24 h (expression task)",
+    ),
     "gdsc2_demo": (build_gdsc2_demo, ("ln_ic50", "auc"), "embedded GDSC2 subset (offline)"),
 }
 

