@@ -18,6 +18,12 @@ FAST = {
     "max_epochs": 2,
     "epochs": 2,
     "n_jobs": 1,
+    # leap: one seed, tiny autoencoders, cheap heads, no on-disk cache
+    "ae_epochs": 2,
+    "seeds": (0,),
+    "n_components": 4,
+    "use_cache": False,
+    "predictors": ("ridge", "knn"),
 }
 RESPONSE_MODELS = [m for m in available_models(task="response")]
 

@@ -9,6 +9,7 @@ from cellresponse._types import PathLike
 from cellresponse.data import AGGREGATE_RULES, Dataset
 from cellresponse.data._ids import Aggregate
 from cellresponse.datasets._assemble import BuildOptions
+from cellresponse.datasets._dependency import build_deepdep, build_depmap22q1
 from cellresponse.datasets._embedded import build_gdsc2_demo
 from cellresponse.datasets._gdsc import build_ccle, build_gdsc, build_gdsctools
 from cellresponse.datasets._lincs import load_lincs_272, load_lincs_a375_plate
@@ -49,6 +50,12 @@ _DATASETS: dict[str, tuple[Builder, tuple[str, ...], str]] = {
         "L1000 272 Level-5 signatures: 3 drugs x 65 cell lines x doses x 6/24 h (expression task)",
     ),
     "gdsc2_demo": (build_gdsc2_demo, ("ln_ic50", "auc"), "embedded GDSC2 subset (offline)"),
+    "depmap22q1_classes": (
+        build_depmap22q1,
+        ("dependency_class",),
+        "DepMap 22Q1 dependency classes x GDSC omics",
+    ),
+    "deepdep_example": (build_deepdep, ("gene_effect",), "DeepDEP 3-line dependency fixture"),
 }
 
 

