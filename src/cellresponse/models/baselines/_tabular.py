@@ -466,8 +466,49 @@ class ElasticNetPerDrug(_PerDrugLinear):
         self._finish(drugs, [paths[d][0][:, best] for d in drugs], [float(paths[d][1][best]) for d in drugs])
 
 
+class _PerDrugEstimators(_PerDrug):
+    """Per-drug heads that are opaque estimators, each serialized to a byte array."""
+
+    def _fit_one(self, x: np.ndarray, y: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    def _to_bytes(self, est: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def _from_bytes(self, buf: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    def _fit(self, data: Dataset, valid: Dataset | None) -> None:
+        x_cells, cell_idx, perts = self._prepare(data)
+        self.estimators_: list[Any] = []
+        drugs = []
+        for drug, rows in self._groups(perts):
+            if rows.size < self.min_rows:
+                continue
+            drugs.append(drug)
+            self.estimators_.append(self._fit_one(x_cells[cell_idx[rows]], data.y[rows]))
+        self.drugs_ = np.asarray(drugs, dtype=object)
+        self.drug_index_ = {d: i for i, d in enumerate(drugs)}
+
+    def _predict_drug(self, k: int, x: np.ndarray) -> np.ndarray:
+        return self.estimators_[k].predict(x)
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        meta_f, arrays = self.featurizer_.get_state("cell")
+        meta = {"featurizer": meta_f, "drugs": self.drugs_.tolist(), "global_mean": self.global_mean_}
+        arrays |= {f"estimator.{i}": self._to_bytes(e) for i, e in enumerate(self.estimators_)}
+        return meta, arrays
+
+    def _set_state(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.featurizer_ = EntityFeaturizer.from_state(meta["featurizer"], arrays, "cell")
+        self.global_mean_ = float(meta["global_mean"])
+        self.drugs_ = np.asarray(meta["drugs"], dtype=object)
+        self.drug_index_ = {d: i for i, d in enumerate(meta["drugs"])}
+        self.estimators_ = [self._from_bytes(arrays[f"estimator.{i}"]) for i in range(len(self.drugs_))]
+
+
 @register_model("lightgbm_per_drug")
-class LightGBMPerDrug(_PerDrug):
+class LightGBMPerDrug(_PerDrugEstimators):
     """LightGBM per drug on cell-line PCs (+ tissue); a few hundred shallow trees each."""
 
     def __init__(
@@ -497,37 +538,18 @@ class LightGBMPerDrug(_PerDrug):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _fit(self, data: Dataset, valid: Dataset | None) -> None:
-        x_cells, cell_idx, perts = self._prepare(data)
-        self.boosters_: list[Any] = []
-        drugs = []
-        for drug, rows in self._groups(perts):
-            if rows.size < self.min_rows:
-                continue
-            drugs.append(drug)
-            self.boosters_.append(_fit_lgbm(self, x_cells[cell_idx[rows]], data.y[rows], None, None))
-        self.drugs_ = np.asarray(drugs, dtype=object)
-        self.drug_index_ = {d: i for i, d in enumerate(drugs)}
+    def _fit_one(self, x: np.ndarray, y: np.ndarray) -> Any:
+        return _fit_lgbm(self, x, y, None, None)
 
-    def _predict_drug(self, k: int, x: np.ndarray) -> np.ndarray:
-        return self.boosters_[k].predict(x)
+    def _to_bytes(self, est: Any) -> np.ndarray:
+        return _booster_to_array(est)
 
-    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        meta_f, arrays = self.featurizer_.get_state("cell")
-        meta = {"featurizer": meta_f, "drugs": self.drugs_.tolist(), "global_mean": self.global_mean_}
-        arrays |= {f"booster.{i}": _booster_to_array(b) for i, b in enumerate(self.boosters_)}
-        return meta, arrays
-
-    def _set_state(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        self.featurizer_ = EntityFeaturizer.from_state(meta["featurizer"], arrays, "cell")
-        self.global_mean_ = float(meta["global_mean"])
-        self.drugs_ = np.asarray(meta["drugs"], dtype=object)
-        self.drug_index_ = {d: i for i, d in enumerate(meta["drugs"])}
-        self.boosters_ = [_booster_from_array(arrays[f"booster.{i}"]) for i in range(len(self.drugs_))]
+    def _from_bytes(self, buf: np.ndarray) -> Any:
+        return _booster_from_array(buf)
 
 
 @register_model("random_forest_per_drug")
-class RandomForestPerDrug(_PerDrug):
+class RandomForestPerDrug(_PerDrugEstimators):
     """Random forest per drug on cell-line PCs (+ tissue)."""
 
     def __init__(
@@ -553,42 +575,23 @@ class RandomForestPerDrug(_PerDrug):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _fit(self, data: Dataset, valid: Dataset | None) -> None:
+    def _fit_one(self, x: np.ndarray, y: np.ndarray) -> Any:
         from sklearn.ensemble import RandomForestRegressor
 
-        x_cells, cell_idx, perts = self._prepare(data)
-        self.forests_: list[Any] = []
-        drugs = []
-        for drug, rows in self._groups(perts):
-            if rows.size < self.min_rows:
-                continue
-            forest = RandomForestRegressor(
-                n_estimators=self.n_estimators,
-                min_samples_leaf=self.min_samples_leaf,
-                max_features=self.max_features,
-                n_jobs=self.n_jobs,
-                random_state=self.random_state,
-            )
-            self.forests_.append(forest.fit(x_cells[cell_idx[rows]], data.y[rows]))
-            drugs.append(drug)
-        self.drugs_ = np.asarray(drugs, dtype=object)
-        self.drug_index_ = {d: i for i, d in enumerate(drugs)}
+        forest = RandomForestRegressor(
+            n_estimators=self.n_estimators,
+            min_samples_leaf=self.min_samples_leaf,
+            max_features=self.max_features,
+            n_jobs=self.n_jobs,
+            random_state=self.random_state,
+        )
+        return forest.fit(x, y)
 
-    def _predict_drug(self, k: int, x: np.ndarray) -> np.ndarray:
-        return self.forests_[k].predict(x)
+    def _to_bytes(self, est: Any) -> np.ndarray:
+        return _estimator_bytes(est)
 
-    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        meta_f, arrays = self.featurizer_.get_state("cell")
-        meta = {"featurizer": meta_f, "drugs": self.drugs_.tolist(), "global_mean": self.global_mean_}
-        arrays |= {f"forest.{i}": _estimator_bytes(f) for i, f in enumerate(self.forests_)}
-        return meta, arrays
-
-    def _set_state(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        self.featurizer_ = EntityFeaturizer.from_state(meta["featurizer"], arrays, "cell")
-        self.global_mean_ = float(meta["global_mean"])
-        self.drugs_ = np.asarray(meta["drugs"], dtype=object)
-        self.drug_index_ = {d: i for i, d in enumerate(meta["drugs"])}
-        self.forests_ = [_estimator_from_bytes(arrays[f"forest.{i}"]) for i in range(len(self.drugs_))]
+    def _from_bytes(self, buf: np.ndarray) -> Any:
+        return _estimator_from_bytes(buf)
 
 
 __all__ = [
