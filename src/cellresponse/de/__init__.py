@@ -1,0 +1,28 @@
+"""Differential expression: DESeq2 on counts, Welch / Mann-Whitney on normalised data.
+
+Every method returns a :class:`DEResult` whose ``table`` follows :data:`DE_COLUMNS`.
+"""
+
+from cellresponse.de._deseq2 import deseq2, design_factors
+from cellresponse.de._result import DE_COLUMNS, DEResult, validate_de_table
+from cellresponse.de._stats import bh_fdr, two_group_test
+from cellresponse.de._validate import (
+    align_samples,
+    check_groups,
+    check_integer_counts,
+    filter_low_counts,
+)
+
+__all__ = [
+    "DE_COLUMNS",
+    "DEResult",
+    "align_samples",
+    "bh_fdr",
+    "check_groups",
+    "check_integer_counts",
+    "deseq2",
+    "design_factors",
+    "filter_low_counts",
+    "two_group_test",
+    "validate_de_table",
+]
