@@ -67,14 +67,9 @@ def run(args: argparse.Namespace) -> int:
 
         return run_expression(cfg)
     result = pipeline.benchmark(cfg)
-    board = result.leaderboard()
-    primary = result.config["primary_metric"]
+    from cellresponse.evaluate import summary_table
+
     print(f"cellresponse benchmark: {cfg.dataset}/{result.config['target']} split={result.config['split']['mode']} "
           f"hash={result.config['split_hash']}; results in {cfg.out}/ (report.html)")  # fmt: skip
-    cols = [
-        c
-        for c in (primary, f"per_{result.config['perturbation_kind']}_normalized_pearson_mean", "pearson", "rmse")
-        if c in board
-    ]
-    print(board[cols].round(3).to_string())
+    print(summary_table(result.leaderboard(), kind=result.config["perturbation_kind"]).round(3).to_string())
     return 1 if result.failures else 0

@@ -41,9 +41,8 @@ def run(args: argparse.Namespace) -> int:
     )
     t0 = time.perf_counter()
     result = pipeline.benchmark(cfg, data=data)
-    board = result.leaderboard()
-    kind = result.config["perturbation_kind"]
-    cols = [f"per_{kind}_pearson_mean", f"per_{kind}_normalized_pearson_mean", "pearson", "rmse"]
-    print(board[[c for c in cols if c in board]].round(3).to_string())
+    from cellresponse.evaluate import summary_table
+
+    print(summary_table(result.leaderboard(), kind=result.config["perturbation_kind"]).round(3).to_string())
     print(f"done in {time.perf_counter() - t0:.0f} s; open {args.out}/report.html")
     return 1 if result.failures else 0

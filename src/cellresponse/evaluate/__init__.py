@@ -22,6 +22,7 @@ from cellresponse.evaluate._runner import (
     primary_metric,
     resolve_models,
     run_benchmark,
+    summary_table,
 )
 
 __all__ = [
@@ -44,4 +45,44 @@ __all__ = [
     "run_benchmark",
     "score_scalar",
     "spearman",
+    "summary_table",
+]
+
+# Dependency task (issue 6): per-gene AUROC scoring; importing it registers its task scorer.
+from cellresponse.evaluate._dependency import (  # noqa: E402
+    DEPENDENCY_METRICS,
+    auroc,
+    auroc_convention,
+    dependency_fold_scores,
+    dependency_summary,
+    gene_sets_from_meta,
+    paired_gene_tests,
+    per_gene_scores,
+    score_dependency,
+)
+from cellresponse.evaluate._runner import (  # noqa: E402
+    MEMBER_PREDICTIONS,
+    STATS_COLUMNS,
+    ScoreContext,
+    TaskScorer,
+    register_task_scorer,
+    task_scorers,
+)
+
+__all__ += [
+    "DEPENDENCY_METRICS",
+    "MEMBER_PREDICTIONS",
+    "STATS_COLUMNS",
+    "ScoreContext",
+    "TaskScorer",
+    "auroc",
+    "auroc_convention",
+    "dependency_fold_scores",
+    "dependency_summary",
+    "gene_sets_from_meta",
+    "paired_gene_tests",
+    "per_gene_scores",
+    "register_task_scorer",
+    "score_dependency",
+    "task_scorers",
 ]

@@ -16,6 +16,15 @@ test over drugs, and writes what the report needs:
 - ``timings.csv``: fit/predict seconds per model and fold.
 - ``split.csv``: the split file (reusable with ``--split-file``).
 - ``config.json``: resolved config, package version, split hash, dataset summary.
+- ``extras/<model>.<table>.csv``: tables a model reports about itself through an
+  optional ``benchmark_extras(test) -> {name: DataFrame}`` method (one row block per
+  fold). The table ``member_predictions`` (one column per sub-model, rows aligned with
+  ``test``) is not written but scored like a model under ``<model>/<member>``; those
+  rows go to ``results.csv`` and stay out of the leaderboard and the naive-baseline tests.
+
+Tasks can add metrics through :func:`register_task_scorer`: a fold scorer whose rows
+are aggregated over folds like the generic ones, and a summary scorer that adds rows
+(``fold == "all"``) and paired tests once all folds are scored.
 
 A model that fails on a fold is logged and recorded in ``config.json`` under
 ``failures``; the other models' results are still written.
@@ -29,7 +38,7 @@ import platform
 import resource
 import time
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +57,56 @@ log = logging.getLogger("cellresponse")
 NAIVE_BASELINES = ("global_mean", "drug_mean", "cell_line_mean", "mean_effects", "tissue_drug_mean")
 NORMALIZER = "mean_effects"
 RESULT_COLUMNS = ["model", "fold", "metric", "group_by", "group", "value"]
+STATS_COLUMNS = ["model", "reference", "metric", "is_best_naive", "n", "median_diff", "statistic", "pvalue"]
+MEMBER_PREDICTIONS = "member_predictions"
+
+
+@dataclass(frozen=True)
+class ScoreContext:
+    """What a task scorer may read: the dataset, the scored models, the settings."""
+
+    data: Dataset
+    models: list[str]
+    naive: list[str]
+    kind: str
+    min_group_size: int
+
+
+FoldScorer = Callable[[pd.DataFrame, ScoreContext], pd.DataFrame]
+SummaryScorer = Callable[[pd.DataFrame, ScoreContext], tuple[pd.DataFrame, pd.DataFrame]]
+
+
+@dataclass(frozen=True)
+class TaskScorer:
+    """Extra scoring for one task, beside the generic metrics.
+
+    ``fold(preds, ctx)`` gets one fold's predictions (columns ``row, fold, cell_line,
+    <kind>, y_true`` and one per model in ``ctx.models``) and returns rows
+    ``model, metric, group_by, group, value``; they are averaged over folds like the
+    generic rows. ``summary(results, ctx)`` gets the full results table and returns
+    ``(extra result rows, extra stats rows)`` in :data:`RESULT_COLUMNS` and
+    :data:`STATS_COLUMNS`.
+    """
+
+    name: str
+    fold: FoldScorer | None = None
+    summary: SummaryScorer | None = None
+
+
+_TASK_SCORERS: dict[str, dict[str, TaskScorer]] = {}
+
+
+def register_task_scorer(task: str, scorer: TaskScorer) -> None:
+    """Add ``scorer`` to every benchmark of ``task``; a second scorer of the same name raises."""
+    here = _TASK_SCORERS.setdefault(task, {})
+    if scorer.name in here:
+        raise ValueError(f"a task scorer named {scorer.name!r} is already registered for task {task!r}")
+    here[scorer.name] = scorer
+
+
+def task_scorers(task: str) -> list[TaskScorer]:
+    """Scorers registered for ``task`` (registration order)."""
+    return list(_TASK_SCORERS.get(task, {}).values())
 
 
 @dataclass
@@ -162,10 +221,13 @@ def run_benchmark(
 
     pred_frames: list[pd.DataFrame] = []
     result_frames: list[pd.DataFrame] = []
+    extras: dict[tuple[str, str], list[pd.DataFrame]] = {}
     timings: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
     kind = data.perturbation_kind
     cfg: dict[str, Any] = _base_config(data, split, names, params, config, min_group_size)
+    scorers = task_scorers(data.task)
+    naive = list(cfg["naive_baselines"])
 
     with _progress(progress) as bar:
         task_id = bar.add_task(f"{data.name} {split.mode}", total=split.n_folds * len(names))
@@ -181,6 +243,7 @@ def run_benchmark(
                     "y_true": test.y,
                 }
             )
+            member_preds = pd.DataFrame(index=fold_preds.index)
             for name in names:
                 bar.update(task_id, description=f"fold {fold.fold} {name}")
                 try:
@@ -190,6 +253,12 @@ def run_benchmark(
                     t1 = time.perf_counter()
                     fold_preds[name] = model.predict(test)
                     t2 = time.perf_counter()
+                    for key, table in _model_extras(model, test).items():
+                        if key == MEMBER_PREDICTIONS:
+                            for member in table.columns:
+                                member_preds[f"{name}/{member}"] = table[member].to_numpy()
+                        else:
+                            extras.setdefault((name, key), []).append(table.assign(fold=fold.fold))
                 except Exception as err:  # keep the other models' results
                     log.error("model %s failed on fold %d: %s", name, fold.fold, err)
                     failures.append({"model": name, "fold": fold.fold, "error": repr(err),
@@ -202,13 +271,29 @@ def run_benchmark(
                                 "fallbacks": json.dumps(getattr(model, "fallback_counts_", {}))})  # fmt: skip
                 bar.advance(task_id)
             pred_frames.append(fold_preds)
-            result_frames.append(_score_fold(fold_preds, names, kind, fold.fold, min_group_size))
+            scored = [n for n in names if n in fold_preds] + list(member_preds.columns)
+            both = pd.concat([fold_preds, member_preds], axis=1)
+            result_frames.append(_score_fold(both, scored, kind, fold.fold, min_group_size))
+            ctx = ScoreContext(data, scored, naive, kind, min_group_size)
+            for scorer in scorers:
+                if scorer.fold is not None:
+                    rows = scorer.fold(both, ctx).assign(fold=str(fold.fold))
+                    result_frames.append(rows[RESULT_COLUMNS])
             if out_dir is not None:  # write partial results after every fold
                 _write(out_dir, pred_frames, [_fold_rows(result_frames)], timings, failures, cfg, None)
+                _write_extras(out_dir, extras)
 
     predictions = pd.concat(pred_frames, ignore_index=True)
     results = _fold_rows(result_frames)
     stats = paired_tests(results, names, kind=kind)
+    all_scored = list(dict.fromkeys([*names, *results["model"]]))
+    ctx = ScoreContext(data, all_scored, naive, kind, min_group_size)
+    for scorer in scorers:
+        if scorer.summary is not None:
+            more_rows, more_stats = scorer.summary(results, ctx)
+            results = pd.concat([results, more_rows[RESULT_COLUMNS]], ignore_index=True)
+            if len(more_stats):
+                stats = pd.concat([stats, more_stats[STATS_COLUMNS]], ignore_index=True)
     cfg["peak_rss_mb"] = _peak_rss_mb()
     cfg["failures"] = failures
     cfg["coverage_gaps"] = (
@@ -218,6 +303,7 @@ def run_benchmark(
     )
     if out_dir is not None:
         _write(out_dir, pred_frames, [results], timings, failures, cfg, stats)
+        _write_extras(out_dir, extras)
     return BenchmarkResult(results, predictions, stats, pd.DataFrame(timings), cfg, out_dir, failures)
 
 
@@ -252,6 +338,26 @@ def _base_config(
         "target": data.target,
         "task": data.task,
     }
+
+
+def _model_extras(model: ResponseModel, test: Dataset) -> dict[str, pd.DataFrame]:
+    hook = getattr(model, "benchmark_extras", None)
+    if hook is None:
+        return {}
+    tables = dict(hook(test))
+    members = tables.get(MEMBER_PREDICTIONS)
+    if members is not None and len(members) != len(test):
+        raise ValueError(f"{MEMBER_PREDICTIONS} has {len(members)} rows for {len(test)} test rows")
+    return tables
+
+
+def _write_extras(out: Path, extras: Mapping[tuple[str, str], list[pd.DataFrame]]) -> None:
+    if not extras:
+        return
+    folder = out / "extras"
+    folder.mkdir(exist_ok=True)
+    for (model, key), frames in extras.items():
+        pd.concat(frames, ignore_index=True).to_csv(folder / f"{model}.{key}.csv", index=False, float_format="%.6g")
 
 
 def _jsonable(obj: Any) -> Any:
@@ -332,8 +438,7 @@ def paired_tests(results: pd.DataFrame, names: list[str], *, kind: str) -> pd.Da
                 test = paired_wilcoxon(tables[model], tables[ref])
                 rows.append({"model": model, "reference": ref, "metric": f"per_{kind}_{metric}",
                              "is_best_naive": ref == best, **test})  # fmt: skip
-    return pd.DataFrame(rows, columns=["model", "reference", "metric", "is_best_naive", "n",
-                                       "median_diff", "statistic", "pvalue"])  # fmt: skip
+    return pd.DataFrame(rows, columns=STATS_COLUMNS)
 
 
 def best_naive(results: pd.DataFrame, names: Sequence[str], *, kind: str) -> str | None:
@@ -404,14 +509,32 @@ def _write(
     (out / "config.json").write_text(json.dumps(_jsonable(cfg), indent=2))
 
 
+def summary_table(board: pd.DataFrame, *, kind: str) -> pd.DataFrame:
+    """The short leaderboard printed by the CLI: headline metrics and gains over the best naive baseline."""
+    primary = f"per_{kind}_pearson_mean"
+    cols = [primary, f"gain {primary}", f"per_{kind}_normalized_pearson_mean", "normalized_pearson", "pearson", "rmse"]
+    out = board[[c for c in cols if c in board.columns]].copy()
+    best = board.attrs.get("best_naive")
+    if best is not None:
+        out = out.rename(columns={f"gain {primary}": f"gain vs {best}"})
+    return out
+
+
 __all__ = [
+    "MEMBER_PREDICTIONS",
     "NAIVE_BASELINES",
     "RESULT_COLUMNS",
+    "STATS_COLUMNS",
     "BenchmarkResult",
+    "ScoreContext",
+    "TaskScorer",
     "best_naive",
     "leaderboard",
     "paired_tests",
     "primary_metric",
+    "register_task_scorer",
     "resolve_models",
     "run_benchmark",
+    "summary_table",
+    "task_scorers",
 ]
