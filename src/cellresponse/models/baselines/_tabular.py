@@ -227,7 +227,7 @@ class LightGBMGlobal(_GlobalTabular):
         drug_components: int | None = 32,
         one_hot_tissue: bool = True,
         drug_offset: bool = True,
-        n_estimators: int = 500,
+        n_estimators: int = 2000,
         learning_rate: float = 0.1,
         num_leaves: int = 31,
         min_child_samples: int = 50,
