@@ -49,18 +49,7 @@ __all__ = [
 ]
 
 # Dependency task (issue 6): per-gene AUROC scoring; importing it registers its task scorer.
-from cellresponse.evaluate._dependency import (  # noqa: E402
-    DEPENDENCY_METRICS,
-    auroc,
-    auroc_convention,
-    dependency_fold_scores,
-    dependency_summary,
-    gene_sets_from_meta,
-    paired_gene_tests,
-    per_gene_scores,
-    score_dependency,
-)
-from cellresponse.evaluate._runner import (  # noqa: E402
+from cellresponse.evaluate._runner import (
     MEMBER_PREDICTIONS,
     STATS_COLUMNS,
     ScoreContext,
@@ -70,19 +59,10 @@ from cellresponse.evaluate._runner import (  # noqa: E402
 )
 
 __all__ += [
-    "DEPENDENCY_METRICS",
     "MEMBER_PREDICTIONS",
     "STATS_COLUMNS",
     "ScoreContext",
     "TaskScorer",
-    "auroc",
-    "auroc_convention",
-    "dependency_fold_scores",
-    "dependency_summary",
-    "gene_sets_from_meta",
-    "paired_gene_tests",
-    "per_gene_scores",
     "register_task_scorer",
-    "score_dependency",
     "task_scorers",
 ]

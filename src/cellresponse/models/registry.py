@@ -20,7 +20,11 @@ _BUILTIN_MODULES = (
     "cellresponse.models.expression._baselines",
     "cellresponse.models.leap",
 )
-_OPTIONAL_MODULES: tuple[str, ...] = ("cellresponse.models.expression._dosetime",)
+_OPTIONAL_MODULES: tuple[str, ...] = (
+    "cellresponse.models.expression._dosetime",
+    "cellresponse.models.mlp",
+    "cellresponse.models.vnn",
+)
 
 T = TypeVar("T", bound=type)
 

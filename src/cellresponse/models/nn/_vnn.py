@@ -1,0 +1,638 @@
+"""Vectorized visible neural network (DrugCell / DrugGene) as a plain ``nn.Module``.
+
+Semantics follow the DrugCell reference (``drugcell_NN.py``, Kuenzi et al. 2020):
+
+- direct gene layer: each (term, gene) annotation pair has its own scale and bias
+  (the reference's masked ``Linear(n_genes, n_direct)``); with ``C`` input channels per
+  gene (DrugGene: mutation, expression, CNV) the pair has ``C`` weights and one bias;
+- term layer: ``Linear(n_children * k + n_direct, k)`` over the children's outputs and
+  the term's direct gene outputs, then ``tanh``, then ``BatchNorm1d(k)``;
+- auxiliary head per term: ``Linear(k, 1)`` -> ``tanh`` -> ``Linear(1, 1)``;
+- drug branch: ``Linear -> tanh -> BatchNorm1d`` per layer (default 100, 50, 6), each with
+  the same auxiliary head;
+- final: ``Linear(k_root + k_drug, k_final) -> tanh -> BatchNorm1d -> Linear(k_final, 1)
+  -> tanh -> Linear(1, 1)`` gives the prediction;
+- initialisation: PyTorch defaults times ``init_scale`` (0.1), BatchNorm weights too, as
+  the reference's training script does.
+
+How it differs from the reference (same function, same parameters, different arithmetic):
+
+- No Python loop over terms. Terms are computed level by level (level = height above the
+  leaves; a child is always at a lower level than its parents). Within a level the
+  direct gene layer and the term layer's gene columns are folded into one effective
+  weight per (term, gene, channel, neuron), ``W_eff = W_term[:, gene col] * w_pair``,
+  recomputed from the parameters every step (so gradients reach both factors as in the
+  reference), and applied as one sparse (CSR) x dense product per level. Children ->
+  parent is one sparse product per (parent level, child level) over the neurons.
+- The genotype branch runs once per *distinct* cell line of a batch (it does not depend
+  on the drug); BatchNorm statistics are weighted by each line's count in the batch, and
+  the auxiliary losses are computed from per-line sums, so the loss and gradients equal
+  those of the per-pair computation. Likewise the drug branch runs once per distinct drug.
+- Activations are feature-major ``(terms, k, batch)``; BatchNorm runs on all terms of a
+  level as one ``batch_norm`` call over ``terms * k`` channels (identical statistics).
+- The sparse product is a custom autograd function: the weight gradient is a sampled
+  dense-dense product (SDDMM) on the sparsity pattern, the input gradient a product with
+  the transposed pattern.
+- In training, ``tanh`` + BatchNorm is one autograd function that keeps only
+  ``tanh(z)`` for the backward pass; the variance is computed as E[h^2] - E[h]^2, which
+  is safe because ``|tanh| <= 1``. Inference (eval mode under ``no_grad``) accumulates
+  the sparse products in place, folds BatchNorm into an affine map and skips the
+  auxiliary heads.
+- The per-pair direct-gene outputs (``w * x + b``) are never materialised, so they are
+  not available as states; term states (the neurons) are.
+- DrugGene: its per-gene input is (mutation, expression, CNV); here each (term, gene)
+  pair has one weight per channel and one bias (``n_channels=3``), i.e. the reference's
+  masked direct-gene ``Linear`` over the 3 x n_genes input. Whether DrugGene's code ties
+  these weights differently was not checked (its code is not in the data folder).
+- Targets: the model classes standardise the target on the training fold
+  (``standardize_target=True``); DrugCell trained on AUC in [0, 1.5] where the bounded
+  ``tanh`` -> ``Linear(1, 1)`` output needs no scaling, LN_IC50 spans about -8 to 10.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, cast
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class VNNStructure:
+    """Integer description of a hierarchy mapped onto input genes.
+
+    Terms are ordered level by level (leaves first); ``pair_term`` is sorted.
+
+    Parameters
+    ----------
+    term_names, gene_names
+        Term ids in computation order; input genes in column order.
+    term_level
+        ``(T,)`` level of each term (non-decreasing).
+    pair_term, pair_gene
+        ``(P,)`` direct annotations as (term index, gene index), sorted by term.
+    edge_parent, edge_child
+        ``(E,)`` term -> child-term edges as term indices.
+    """
+
+    term_names: tuple[str, ...]
+    gene_names: tuple[str, ...]
+    term_level: np.ndarray
+    pair_term: np.ndarray
+    pair_gene: np.ndarray
+    edge_parent: np.ndarray
+    edge_child: np.ndarray
+
+    @classmethod
+    def from_hierarchy(cls, hierarchy: Any, genes: Sequence[str] | None = None) -> VNNStructure:
+        """Map a :class:`~cellresponse.ontology.Hierarchy` onto ``genes`` (default: its genes).
+
+        Raises
+        ------
+        ValueError
+            If a hierarchy gene is not among ``genes``.
+        """
+        gene_names = tuple(hierarchy.genes if genes is None else map(str, genes))
+        gpos = {g: i for i, g in enumerate(gene_names)}
+        missing = [g for g in hierarchy.genes if g not in gpos]
+        if missing:
+            shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+            raise ValueError(
+                f"{len(missing)} of the hierarchy's {hierarchy.n_genes} genes are absent from the "
+                f"feature matrix: {shown}; restrict the hierarchy (Hierarchy.restrict_genes) first"
+            )
+        terms = hierarchy.terms
+        tpos = {t: i for i, t in enumerate(terms)}
+        level_of = {t: lv for lv, level in enumerate(hierarchy.levels) for t in level}
+        pairs = [(tpos[t], gpos[g]) for t in terms for g in hierarchy.direct_genes[t]]
+        edges = sorted((tpos[t], tpos[c]) for t in terms for c in hierarchy.children[t])
+        pa = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        ea = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+        return cls(
+            term_names=tuple(terms),
+            gene_names=gene_names,
+            term_level=np.asarray([level_of[t] for t in terms], dtype=np.int64),
+            pair_term=pa[:, 0].copy(),
+            pair_gene=pa[:, 1].copy(),
+            edge_parent=ea[:, 0].copy(),
+            edge_child=ea[:, 1].copy(),
+        )
+
+    @property
+    def n_terms(self) -> int:
+        return len(self.term_names)
+
+    @property
+    def n_genes(self) -> int:
+        return len(self.gene_names)
+
+    @property
+    def n_levels(self) -> int:
+        return int(self.term_level.max()) + 1 if len(self.term_level) else 0
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "structure.term_level": self.term_level,
+            "structure.pair_term": self.pair_term,
+            "structure.pair_gene": self.pair_gene,
+            "structure.edge_parent": self.edge_parent,
+            "structure.edge_child": self.edge_child,
+        }
+
+    @classmethod
+    def from_arrays(
+        cls, term_names: Sequence[str], gene_names: Sequence[str], arrays: dict[str, np.ndarray]
+    ) -> VNNStructure:
+        get = {k.removeprefix("structure."): np.asarray(v, dtype=np.int64) for k, v in arrays.items()}
+        return cls(tuple(term_names), tuple(gene_names), **get)
+
+
+# Matrices up to this many entries are applied densely.
+_DENSE_MAX = 1 << 20
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    """Sparsity pattern of a weight matrix whose values live in a flat parameter vector.
+
+    ``perm[i]`` is the flat-parameter index of the i-th CSR entry; ``perm_t`` the same for
+    the transposed matrix.
+    """
+
+    shape: tuple[int, int]
+    rows: torch.Tensor
+    cols: torch.Tensor
+    crow: torch.Tensor
+    col: torch.Tensor
+    perm: torch.Tensor
+    crow_t: torch.Tensor
+    col_t: torch.Tensor
+    perm_t: torch.Tensor
+
+    @classmethod
+    def build(cls, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> _Pattern:
+        def csr(r: np.ndarray, c: np.ndarray, n_rows: int) -> tuple[torch.Tensor, ...]:
+            order = np.lexsort((c, r))
+            crow = np.searchsorted(r[order], np.arange(n_rows + 1))
+            return (
+                torch.from_numpy(crow.astype(np.int64)),
+                torch.from_numpy(c[order].astype(np.int64)),
+                torch.from_numpy(order.astype(np.int64)),
+            )
+
+        crow, col, perm = csr(rows, cols, shape[0])
+        crow_t, col_t, perm_t = csr(cols, rows, shape[1])
+        r, c = torch.from_numpy(rows.astype(np.int64)), torch.from_numpy(cols.astype(np.int64))
+        return cls(shape, r, c, crow, col, perm, crow_t, col_t, perm_t)
+
+    def apply(self, x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        """``A @ x``; small matrices are densified (sparse kernels have ~ms of overhead)."""
+        if self.shape[0] * self.shape[1] <= _DENSE_MAX:
+            dense = values.new_zeros(self.shape).index_put((self.rows, self.cols), values)
+            return dense @ x
+        return _SparseLinear.apply(x, values, self)
+
+    def matrix(self, values: torch.Tensor, *, transpose: bool = False) -> torch.Tensor:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta"
+            if transpose:
+                return torch.sparse_csr_tensor(
+                    self.crow_t, self.col_t, values[self.perm_t], (self.shape[1], self.shape[0])
+                )
+            return torch.sparse_csr_tensor(self.crow, self.col, values[self.perm], self.shape)
+
+
+class _SparseLinear(torch.autograd.Function):
+    """``out = A @ x`` for a CSR matrix A with pattern ``pattern`` and values ``values``.
+
+    ``x`` is feature-major ``(F, U)``. Backward: the values' gradient is the sampled
+    product (SDDMM) of ``grad_out`` and ``x`` on the pattern; the input's gradient is
+    ``A^T @ grad_out`` with an explicitly built transposed CSR.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, values: torch.Tensor, pattern: _Pattern) -> torch.Tensor:
+        ctx.save_for_backward(x, values)
+        ctx.pattern = pattern
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return pattern.matrix(values) @ x
+
+    @staticmethod
+    def backward(ctx: Any, grad_out: torch.Tensor) -> Any:
+        x, values = ctx.saved_tensors
+        pattern: _Pattern = ctx.pattern
+        grad_x = grad_v = None
+        grad_out = grad_out.contiguous()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            if ctx.needs_input_grad[1]:
+                sampled = torch.sparse.sampled_addmm(pattern.matrix(values), grad_out, x.t(), beta=0.0).values()
+                grad_v = torch.empty_like(values).index_copy_(0, pattern.perm, sampled)
+            if ctx.needs_input_grad[0]:
+                grad_x = pattern.matrix(values, transpose=True) @ grad_out
+        return grad_x, grad_v, None
+
+
+def _accumulate(z: torch.Tensor, pattern: _Pattern, x: torch.Tensor, values: torch.Tensor) -> None:
+    """``z += A @ x`` in place (no autograd)."""
+    if pattern.shape[0] * pattern.shape[1] <= _DENSE_MAX:
+        z.addmm_(values.new_zeros(pattern.shape).index_put_((pattern.rows, pattern.cols), values), x)
+    else:
+        z.addmm_(pattern.matrix(values), x)
+
+
+class VNNOutput(NamedTuple):
+    """Forward result: prediction ``(B,)``; term aux ``(T, U)`` per distinct cell line; drug aux ``(L, V)``.
+
+    Under ``torch.no_grad()`` in eval mode (inference) the term auxiliary heads are not
+    computed and ``term_aux`` is zeros.
+    """
+
+    prediction: torch.Tensor
+    term_aux: torch.Tensor
+    drug_aux: torch.Tensor
+    cell_index: torch.Tensor
+    drug_index: torch.Tensor
+    term_states: torch.Tensor | None
+    drug_states: list[torch.Tensor] | None
+
+
+def _uniform(shape: Sequence[int], bound: torch.Tensor | float, gen: torch.Generator | None) -> torch.Tensor:
+    u = torch.rand(*shape, generator=gen) * 2 - 1
+    return u * bound
+
+
+class VisibleNeuralNetwork(nn.Module):
+    """DrugCell/DrugGene visible neural network, vectorized per level.
+
+    Parameters
+    ----------
+    structure
+        Terms, genes, annotation pairs and edges (:class:`VNNStructure`).
+    n_channels
+        Input values per gene (1 = DrugCell mutation; 3 = DrugGene mutation/expression/CNV).
+    drug_dim
+        Length of the drug fingerprint.
+    n_hidden
+        Neurons per term (DrugCell default 6).
+    drug_hidden
+        Drug-branch layer widths (DrugCell default 100, 50, 6).
+    final_hidden
+        Width of the joint layer (DrugCell default 6).
+    init_scale
+        Factor applied to every initial parameter (DrugCell's training script uses 0.1).
+    seed
+        Seed of the initialisation generator.
+    """
+
+    bn_mean: torch.Tensor
+    bn_var: torch.Tensor
+
+    def __init__(
+        self,
+        structure: VNNStructure,
+        *,
+        n_channels: int = 1,
+        drug_dim: int = 2048,
+        n_hidden: int = 6,
+        drug_hidden: Sequence[int] = (100, 50, 6),
+        final_hidden: int = 6,
+        init_scale: float = 0.1,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.structure = structure
+        self.n_channels = int(n_channels)
+        self.n_hidden = k = int(n_hidden)
+        s = structure
+        n_terms, n_pairs, n_edges = s.n_terms, len(s.pair_term), len(s.edge_parent)
+        gen = torch.Generator().manual_seed(int(seed))
+        c = self.n_channels
+        n_direct = np.bincount(s.pair_term, minlength=n_terms)
+        n_child = np.bincount(s.edge_parent, minlength=n_terms)
+        fan_in = torch.from_numpy((n_direct + n_child * k).astype(np.float32)).clamp(min=1)
+        term_bound = fan_in.rsqrt()
+        gene_bound = 1.0 / math.sqrt(s.n_genes * c)
+        sc = float(init_scale)
+        pair_term = torch.from_numpy(s.pair_term)
+        self.gene_weight = nn.Parameter(_uniform((n_pairs, c), gene_bound, gen) * sc)
+        self.gene_bias = nn.Parameter(_uniform((n_pairs,), gene_bound, gen) * sc)
+        self.term_gene_weight = nn.Parameter(_uniform((n_pairs, k), term_bound[pair_term, None], gen) * sc)
+        edge_bound = term_bound[torch.from_numpy(s.edge_parent)]
+        self.child_weight = nn.Parameter(_uniform((n_edges, k, k), edge_bound[:, None, None], gen) * sc)
+        self.term_bias = nn.Parameter(_uniform((n_terms, k), term_bound[:, None], gen) * sc)
+        self.bn_weight = nn.Parameter(torch.full((n_terms, k), sc))
+        self.bn_bias = nn.Parameter(torch.zeros(n_terms, k))
+        self.register_buffer("bn_mean", torch.zeros(n_terms, k))
+        self.register_buffer("bn_var", torch.ones(n_terms, k))
+        aux_bound = 1.0 / math.sqrt(k)
+        self.aux1_weight = nn.Parameter(_uniform((n_terms, k), aux_bound, gen) * sc)
+        self.aux1_bias = nn.Parameter(_uniform((n_terms,), aux_bound, gen) * sc)
+        self.aux2_weight = nn.Parameter(_uniform((n_terms,), 1.0, gen) * sc)
+        self.aux2_bias = nn.Parameter(_uniform((n_terms,), 1.0, gen) * sc)
+        # drug branch and final layers: ordinary modules, scaled like the reference
+        self.drug_layers = nn.ModuleList()
+        self.drug_bns = nn.ModuleList()
+        self.drug_aux1 = nn.ModuleList()
+        self.drug_aux2 = nn.ModuleList()
+        width = int(drug_dim)
+        for h in drug_hidden:
+            self.drug_layers.append(nn.Linear(width, int(h)))
+            self.drug_bns.append(nn.BatchNorm1d(int(h)))
+            self.drug_aux1.append(nn.Linear(int(h), 1))
+            self.drug_aux2.append(nn.Linear(1, 1))
+            width = int(h)
+        self.final_linear = nn.Linear(k + width, int(final_hidden))
+        self.final_bn = nn.BatchNorm1d(int(final_hidden))
+        self.final_aux = nn.Linear(int(final_hidden), 1)
+        self.final_out = nn.Linear(1, 1)
+        self._reinit_modules(gen, sc)
+        self._build_plans()
+
+    def _reinit_modules(self, gen: torch.Generator, scale: float) -> None:
+        with torch.no_grad():
+            for mod in self.modules():
+                if isinstance(mod, nn.Linear):
+                    bound = 1.0 / math.sqrt(mod.in_features)
+                    mod.weight.copy_(_uniform(mod.weight.shape, bound, gen) * scale)
+                    mod.bias.copy_(_uniform(mod.bias.shape, bound, gen) * scale)
+                elif isinstance(mod, nn.BatchNorm1d):
+                    mod.weight.fill_(scale)
+                    mod.bias.zero_()
+
+    def _build_plans(self) -> None:
+        s = self.structure
+        k, c = self.n_hidden, self.n_channels
+        bounds = np.searchsorted(s.term_level, np.arange(s.n_levels + 1))
+        self._levels: list[tuple[int, int]] = [(int(bounds[i]), int(bounds[i + 1])) for i in range(s.n_levels)]
+        pair_starts = np.searchsorted(s.pair_term, np.arange(s.n_terms + 1))
+        self._gene_patterns: list[_Pattern] = []
+        self._gene_pair_slices: list[tuple[int, int]] = []
+        kk, cc = np.arange(k), np.arange(c)
+        for lo, hi in self._levels:
+            p0, p1 = int(pair_starts[lo]), int(pair_starts[hi])
+            local = np.arange(p1 - p0)
+            # flat weight index (pair * C + ch) * k + j  ->  row (term - lo) * k + j, col gene * C + ch
+            shape3 = (len(local), c, k)
+            rows = np.broadcast_to(((s.pair_term[p0:p1] - lo) * k)[:, None, None] + kk, shape3).reshape(-1)
+            cols = np.broadcast_to((s.pair_gene[p0:p1] * c)[:, None, None] + cc[:, None], shape3).reshape(-1)
+            self._gene_patterns.append(_Pattern.build(rows, cols, ((hi - lo) * k, s.n_genes * c)))
+            self._gene_pair_slices.append((p0, p1))
+        # children -> parents: one pattern per (parent level, child level); child_weight[e, i, j]
+        self._child_patterns: list[list[tuple[int, torch.Tensor, _Pattern]]] = []
+        for lv, (lo, hi) in enumerate(self._levels):
+            per_level = []
+            sel_parent = (s.edge_parent >= lo) & (s.edge_parent < hi)
+            for cl in range(lv):
+                sel = np.flatnonzero(sel_parent & (s.term_level[s.edge_child] == cl))
+                if len(sel) == 0:
+                    continue
+                clo, chi = self._levels[cl]
+                shape3 = (len(sel), k, k)
+                rows = np.broadcast_to(((s.edge_parent[sel] - lo) * k)[:, None, None] + kk, shape3)
+                cols = np.broadcast_to(((s.edge_child[sel] - clo) * k)[:, None, None] + kk[:, None], shape3)
+                pattern = _Pattern.build(rows.reshape(-1), cols.reshape(-1), ((hi - lo) * k, (chi - clo) * k))
+                per_level.append((cl, torch.from_numpy(sel), pattern))
+            self._child_patterns.append(per_level)
+
+    def _infer_levels(
+        self, xt: torch.Tensor, w_eff: torch.Tensor, bias: torch.Tensor, n_cells: int
+    ) -> list[torch.Tensor]:
+        k, c = self.n_hidden, self.n_channels
+        scale = torch.rsqrt(self.bn_var + 1e-5) * self.bn_weight
+        shift = self.bn_bias - self.bn_mean * scale
+        states: list[torch.Tensor] = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            for lv, (lo, hi) in enumerate(self._levels):
+                n = hi - lo
+                p0, p1 = self._gene_pair_slices[lv]
+                z = bias[lo:hi].reshape(-1, 1).expand(n * k, n_cells).contiguous()
+                gene = self._gene_patterns[lv]
+                _accumulate(z, gene, xt, w_eff[p0 * c : p1 * c].reshape(-1))
+                for cl, sel, pattern in self._child_patterns[lv]:
+                    wsel = self.child_weight.index_select(0, sel).reshape(-1)
+                    _accumulate(z, pattern, states[cl].view(-1, n_cells), wsel)
+                torch.tanh_(z)
+                z.mul_(scale[lo:hi].reshape(-1, 1)).add_(shift[lo:hi].reshape(-1, 1))
+                states.append(z.view(n, k, n_cells))
+        return states
+
+    # ------------------------------------------------------------------ forward
+    def forward(
+        self,
+        genes: torch.Tensor,
+        drug: torch.Tensor,
+        *,
+        cell_index: torch.Tensor | None = None,
+        drug_index: torch.Tensor | None = None,
+        return_states: bool = False,
+    ) -> VNNOutput:
+        """Predict responses of (cell line, drug) pairs.
+
+        Parameters
+        ----------
+        genes
+            ``(U, G)`` or ``(U, G, C)`` features of the batch's *distinct* cell lines.
+        drug
+            ``(V, D)`` fingerprints of the batch's distinct drugs.
+        cell_index, drug_index
+            ``(B,)`` row of ``genes`` / ``drug`` for each pair (default: one pair per row).
+        return_states
+            Also return the term neurons ``(T, k, U)`` and drug-layer outputs.
+
+        Notes
+        -----
+        The genotype branch depends on the cell line only, so it runs once per distinct
+        cell line; BatchNorm statistics are weighted by how often each line occurs in the
+        batch, which gives exactly the statistics of the per-pair computation.
+        """
+        s, k, c = self.structure, self.n_hidden, self.n_channels
+        if genes.dim() == 2:
+            genes = genes.unsqueeze(-1)
+        if genes.shape[1:] != (s.n_genes, c):
+            raise ValueError(f"genes must have shape (U, {s.n_genes}, {c}); got {tuple(genes.shape)}")
+        if not bool(torch.isfinite(genes).all()) or not bool(torch.isfinite(drug).all()):
+            raise ValueError("the batch has NaN or infinite features; impute them before the network")
+        n_cells, n_drugs = genes.shape[0], drug.shape[0]
+        if cell_index is None:
+            cell_index = torch.arange(n_cells)
+        if drug_index is None:
+            drug_index = torch.arange(n_drugs)
+        if cell_index.shape != drug_index.shape:
+            raise ValueError(f"cell_index {tuple(cell_index.shape)} and drug_index {tuple(drug_index.shape)} differ")
+        n_pairs = int(cell_index.shape[0])
+        if self.training and n_pairs < 2:
+            raise ValueError("training needs at least 2 pairs per batch (BatchNorm statistics)")
+        cell_w = torch.bincount(cell_index, minlength=n_cells).to(genes.dtype)
+        drug_w = torch.bincount(drug_index, minlength=n_drugs).to(genes.dtype)
+        xt = genes.reshape(n_cells, s.n_genes * c).t().contiguous()  # (G*C, U)
+        # folded direct-gene weights and biases (per step, not per sample)
+        w_eff = (self.gene_weight[:, :, None] * self.term_gene_weight[:, None, :]).reshape(-1, k)
+        gene_bias = torch.zeros(s.n_terms, k, dtype=w_eff.dtype).index_add(
+            0, torch.from_numpy(s.pair_term), self.gene_bias[:, None] * self.term_gene_weight
+        )
+        bias = self.term_bias + gene_bias
+        states: list[torch.Tensor] = []
+        aux: list[torch.Tensor] = []
+        if not torch.is_grad_enabled() and not self.training and not return_states:
+            # inference: in-place sparse accumulation, fused eval BatchNorm, no aux heads
+            states = self._infer_levels(xt, w_eff, bias, n_cells)
+            aux = [genes.new_zeros(s.n_terms, n_cells)]
+        else:
+            for lv, (lo, hi) in enumerate(self._levels):
+                n = hi - lo
+                p0, p1 = self._gene_pair_slices[lv]
+                z = self._gene_patterns[lv].apply(xt, w_eff[p0 * c : p1 * c].reshape(-1))
+                for cl, sel, pattern in self._child_patterns[lv]:
+                    wsel = self.child_weight.index_select(0, sel).reshape(-1)
+                    z = z + pattern.apply(states[cl].view(-1, n_cells), wsel)
+                pre = (z.view(n, k, n_cells) + bias[lo:hi, :, None]).view(n * k, n_cells)
+                bn_args = (
+                    self.bn_mean[lo:hi].view(-1),
+                    self.bn_var[lo:hi].view(-1),
+                    self.bn_weight[lo:hi].reshape(-1),
+                    self.bn_bias[lo:hi].reshape(-1),
+                )
+                if self.training:
+                    y = _TanhBatchNorm.apply(pre, cell_w, *bn_args).view(n, k, n_cells)
+                else:
+                    y = _weighted_batch_norm(torch.tanh(pre), cell_w, *bn_args, training=False).view(n, k, n_cells)
+                states.append(y)
+                a = torch.tanh((y * self.aux1_weight[lo:hi, :, None]).sum(1) + self.aux1_bias[lo:hi, None])
+                aux.append(a * self.aux2_weight[lo:hi, None] + self.aux2_bias[lo:hi, None])
+        root = states[-1][-1]  # (k, U)
+        d = drug
+        drug_aux, drug_states = [], []
+        for lin, bn, a1, a2 in zip(self.drug_layers, self.drug_bns, self.drug_aux1, self.drug_aux2, strict=True):
+            hd = torch.tanh(lin(d)).t()
+            norm = cast(nn.BatchNorm1d, bn)
+            d = _weighted_batch_norm(
+                hd, drug_w, norm.running_mean, norm.running_var, norm.weight, norm.bias, training=self.training
+            ).t()
+            drug_states.append(d)
+            drug_aux.append(a2(torch.tanh(a1(d))).squeeze(-1))
+        joint = torch.cat([root.t().index_select(0, cell_index), d.index_select(0, drug_index)], dim=1)
+        out = self.final_bn(torch.tanh(self.final_linear(joint)))
+        pred = self.final_out(torch.tanh(self.final_aux(out))).squeeze(-1)
+        return VNNOutput(
+            prediction=pred,
+            term_aux=torch.cat(aux, dim=0),
+            drug_aux=torch.stack(drug_aux) if drug_aux else pred.new_zeros(0, n_drugs),
+            cell_index=cell_index,
+            drug_index=drug_index,
+            term_states=torch.cat(states, dim=0) if return_states else None,
+            drug_states=drug_states if return_states else None,
+        )
+
+
+class _TanhBatchNorm(torch.autograd.Function):
+    """Training-mode ``BatchNorm(tanh(z))`` over columns weighted by pair counts.
+
+    Same result and gradients as :func:`_weighted_batch_norm` after ``tanh`` (tested
+    against the per-term reference) but saves only ``tanh(z)`` and per-channel
+    statistics for the backward pass: one activation per neuron instead of three.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        z: torch.Tensor,
+        weight: torch.Tensor,
+        running_mean: torch.Tensor,
+        running_var: torch.Tensor,
+        gamma: torch.Tensor,
+        beta: torch.Tensor,
+    ) -> torch.Tensor:
+        momentum, eps = 0.1, 1e-5
+        h = torch.tanh(z)
+        n = weight.sum()
+        mean = (h @ weight) / n
+        var = ((h * h) @ weight) / n - mean * mean
+        var = var.clamp_min(0)
+        invstd = torch.rsqrt(var + eps)
+        running_mean.mul_(1 - momentum).add_(mean, alpha=momentum)
+        running_var.mul_(1 - momentum).add_(var * (n / (n - 1)), alpha=momentum)
+        scale = invstd * gamma
+        y = torch.addcmul((beta - mean * scale)[:, None], h, scale[:, None])
+        ctx.save_for_backward(h, weight, mean, invstd, gamma)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, grad_y: torch.Tensor) -> Any:
+        h, weight, mean, invstd, gamma = ctx.saved_tensors
+        n = weight.sum()
+        xhat = (h - mean[:, None]) * invstd[:, None]
+        g_beta = grad_y.sum(dim=1)
+        g_gamma = (grad_y * xhat).sum(dim=1)
+        # column u stands for weight[u] pairs; grad_y[:, u] is the sum of their gradients
+        s1 = gamma * g_beta
+        s2 = gamma * g_gamma
+        g_h = grad_y * gamma[:, None] - (weight[None, :] / n) * (s1[:, None] + xhat * s2[:, None])
+        g_h.mul_(invstd[:, None])
+        g_z = g_h.mul_(1 - h * h)
+        return g_z, None, None, None, g_gamma, g_beta
+
+
+def _weighted_batch_norm(
+    h: torch.Tensor,
+    weight: torch.Tensor,
+    running_mean: torch.Tensor | None,
+    running_var: torch.Tensor | None,
+    gamma: torch.Tensor,
+    beta: torch.Tensor,
+    *,
+    training: bool,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> torch.Tensor:
+    """BatchNorm over columns of ``h`` (channels, U) where column u stands for ``weight[u]`` samples.
+
+    Equals ``BatchNorm1d`` applied to the batch with every column repeated ``weight[u]``
+    times (biased variance for normalising, unbiased for the running estimate).
+    """
+    if training:
+        n = weight.sum()
+        mean = (h @ weight) / n
+        cen = h - mean[:, None]
+        var = ((cen * cen) @ weight) / n
+        if running_mean is not None and running_var is not None:
+            with torch.no_grad():
+                running_mean.mul_(1 - momentum).add_(mean.detach(), alpha=momentum)
+                running_var.mul_(1 - momentum).add_(var.detach() * (n / (n - 1)), alpha=momentum)
+        scale = torch.rsqrt(var + eps) * gamma
+        return torch.addcmul(beta[:, None], cen, scale[:, None])
+    if running_mean is None or running_var is None:
+        raise ValueError("evaluation needs running statistics")
+    scale = torch.rsqrt(running_var + eps) * gamma
+    return torch.addcmul((beta - running_mean * scale)[:, None], h, scale[:, None])
+
+
+def _grouped_mse(pred: torch.Tensor, target: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """Per-row MSE of ``pred`` (R, U) against pairs with targets ``target`` (B,) and groups ``index``.
+
+    Exact: sum_b (p[index_b] - y_b)^2 = sum_u n_u p_u^2 - 2 p_u S_u + Q_u.
+    """
+    n_groups = pred.shape[1]
+    cnt = torch.bincount(index, minlength=n_groups).to(pred.dtype)
+    s1 = torch.zeros(n_groups, dtype=pred.dtype).index_add(0, index, target)
+    s2 = torch.zeros(n_groups, dtype=pred.dtype).index_add(0, index, target * target)
+    return (pred * pred @ cnt - 2 * (pred @ s1) + s2.sum()) / target.shape[0]
+
+
+def vnn_loss(output: VNNOutput, target: torch.Tensor, *, alpha: float = 0.2) -> torch.Tensor:
+    """DrugCell loss: MSE of the prediction + ``alpha`` x sum of every auxiliary head's MSE."""
+    main = F.mse_loss(output.prediction, target)
+    aux = _grouped_mse(output.term_aux, target, output.cell_index).sum()
+    aux = aux + _grouped_mse(output.drug_aux, target, output.drug_index).sum()
+    return main + alpha * aux
+
+
+__all__ = ["VNNOutput", "VNNStructure", "VisibleNeuralNetwork", "vnn_loss"]

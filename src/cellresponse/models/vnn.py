@@ -1,0 +1,257 @@
+"""Visible neural network response models: ``vnn_drugcell`` and ``vnn_druggene``.
+
+The network is :class:`~cellresponse.models.nn._vnn.VisibleNeuralNetwork`; its hierarchy
+comes from the ``ontology`` hyperparameter and is mapped onto the data's genes in
+``fit``:
+
+- ``"go"``: built from GO-BP for the genes measured in every used view (DrugCell
+  filters, see :mod:`cellresponse.ontology._hierarchy`), cached on disk under
+  ``$CELLRESPONSE_CACHE`` (default ``~/.cache/cellresponse``) keyed by a hash;
+- ``"drugcell"``: the published DrugCell hierarchy;
+- ``"random"``: a seeded random tree over the measured genes (leaf terms of
+  ``min_genes`` genes, 3 children per parent) -- a no-biology control, and what the
+  model contract tests use on synthetic genes;
+- any other string: the path of a DrugCell-format ontology file.
+
+Genes of a fixed hierarchy that the data lack raise, unless ``missing_genes="drop"``
+restricts the hierarchy to the measured genes. Cell-line views are restricted to the
+hierarchy's genes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from cellresponse.data import Dataset
+from cellresponse.models.mlp import ViewScaler, drug_tensor
+from cellresponse.models.registry import register_model
+from cellresponse.models.train import Batch, EntityTensors, TorchModel, _import_torch
+
+
+class _VNNBase(TorchModel):
+    cell_line_views: ClassVar[tuple[str, ...]] = ("mutation",)
+    perturbation_views: ClassVar[tuple[str, ...]] = ("morgan",)
+
+    def __init__(
+        self,
+        *,
+        ontology: str = "go",
+        min_genes: int = 10,
+        collapse_redundant: bool = True,
+        max_depth: int | None = None,
+        missing_genes: str = "error",
+        n_hidden: int = 6,
+        drug_hidden: tuple[int, ...] = (100, 50, 6),
+        final_hidden: int = 6,
+        alpha: float = 0.2,
+        init_scale: float = 0.1,
+        impute_missing: bool = True,
+        epochs: int = 30,
+        batch_size: int = 2000,
+        lr: float = 1e-3,
+        weight_decay: float = 1e-5,
+        patience: int = 5,
+        valid_fraction: float = 0.1,
+        device: str = "cpu",
+        num_threads: int | None = None,
+        progress: bool = False,
+        deterministic: bool = True,
+        random_state: int = 0,
+        fast_dev_run: bool = False,
+        standardize_target: bool = True,
+    ) -> None:
+        self.ontology = ontology
+        self.min_genes = min_genes
+        self.collapse_redundant = collapse_redundant
+        self.max_depth = max_depth
+        self.missing_genes = missing_genes
+        self.n_hidden = n_hidden
+        self.drug_hidden = drug_hidden
+        self.final_hidden = final_hidden
+        self.alpha = alpha
+        self.init_scale = init_scale
+        self.impute_missing = impute_missing
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.valid_fraction = valid_fraction
+        self.device = device
+        self.num_threads = num_threads
+        self.progress = progress
+        self.deterministic = deterministic
+        self.random_state = random_state
+        self.fast_dev_run = fast_dev_run
+        self.standardize_target = standardize_target
+
+    # ------------------------------------------------------------- hierarchy
+    def _measured_genes(self, data: Dataset) -> list[str]:
+        genes: set[str] | None = None
+        for view in self.cell_line_views:
+            names = set(data.cell_view(view).feature_names)
+            genes = names if genes is None else genes & names
+        return sorted(genes or set())
+
+    def _hierarchy(self, genes: list[str]) -> Any:
+        from cellresponse.ontology import cached_go_hierarchy, random_hierarchy, read_drugcell_ontology
+
+        if self.missing_genes not in ("error", "drop"):
+            raise ValueError(f"missing_genes must be 'error' or 'drop', got {self.missing_genes!r}")
+        if self.ontology == "go":
+            return cached_go_hierarchy(
+                genes,
+                min_genes=self.min_genes,
+                collapse_redundant=self.collapse_redundant,
+                max_depth=self.max_depth,
+            )
+        if self.ontology == "random":
+            return random_hierarchy(genes, term_size=self.min_genes, random_state=self.random_state)
+        hierarchy = read_drugcell_ontology(None if self.ontology == "drugcell" else self.ontology)
+        have = set(genes)
+        missing = [g for g in hierarchy.genes if g not in have]
+        if missing:
+            if self.missing_genes == "error":
+                raise ValueError(
+                    f"{len(missing)} of the ontology's {hierarchy.n_genes} genes are absent from the "
+                    f"feature views {list(self.cell_line_views)}: {', '.join(missing[:5])}"
+                    f"{', ...' if len(missing) > 5 else ''}; pass missing_genes='drop' to restrict the ontology"
+                )
+            hierarchy = hierarchy.restrict_genes(have)
+        return hierarchy
+
+    # ----------------------------------------------------------------- hooks
+    def _prepare(self, data: Dataset) -> None:
+        from cellresponse.models.nn._vnn import VNNStructure
+
+        if not str(self.device).startswith("cpu"):
+            # the sparsity patterns and index tensors live on the CPU; untested elsewhere
+            raise ValueError(f"{type(self).__name__} runs on device='cpu' only, got {self.device!r}")
+
+        hierarchy = self._hierarchy(self._measured_genes(data))
+        self.hierarchy_summary_ = hierarchy.summary()
+        self.structure_ = VNNStructure.from_hierarchy(hierarchy)
+        self.scaler_ = ViewScaler(self.cell_line_views, genes=self.structure_.gene_names).fit(data)
+        self.drug_dim_ = int(data.perturbation_view(self.perturbation_views[0]).n_features)
+
+    def _entity_tensors(self, data: Dataset) -> EntityTensors:
+        torch = _import_torch()
+        ids = np.unique(data.cell_lines)
+        cells = np.stack(self.scaler_.transform(data, ids, impute=self.impute_missing), axis=-1)
+        drug_ids, drugs = drug_tensor(data, self.perturbation_views[0], impute=self.impute_missing)
+        return EntityTensors(pd.Index(ids), torch.from_numpy(cells), drug_ids, torch.from_numpy(drugs))
+
+    def _build_network(self) -> Any:
+        from cellresponse.models.nn._vnn import VisibleNeuralNetwork
+
+        return VisibleNeuralNetwork(
+            self.structure_,
+            n_channels=len(self.cell_line_views),
+            drug_dim=self.drug_dim_,
+            n_hidden=self.n_hidden,
+            drug_hidden=self.drug_hidden,
+            final_hidden=self.final_hidden,
+            init_scale=self.init_scale,
+            seed=self.random_state,
+        )
+
+    def _forward(self, network: Any, batch: Batch, *, return_states: bool = False) -> Any:
+        return network(
+            batch.cells,
+            batch.drugs,
+            cell_index=batch.cell_index,
+            drug_index=batch.drug_index,
+            return_states=return_states,
+        )
+
+    def _predict_batch(self, network: Any, batch: Batch) -> Any:
+        return self._forward(network, batch).prediction
+
+    def _loss(self, network: Any, batch: Batch) -> Any:
+        from cellresponse.models.nn._vnn import vnn_loss
+
+        if batch.y is None:
+            raise ValueError("training batches need targets")
+        return vnn_loss(self._forward(network, batch), batch.y, alpha=self.alpha)
+
+    # ----------------------------------------------------------------- state
+    def _network_meta(self) -> dict[str, Any]:
+        return {
+            "drug_dim": self.drug_dim_,
+            "term_names": list(self.structure_.term_names),
+            "gene_names": list(self.structure_.gene_names),
+            "hierarchy": self.hierarchy_summary_,
+        }
+
+    def _prep_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        meta, arrays = self.scaler_.state()
+        return meta, {**arrays, **self.structure_.to_arrays()}
+
+    def _set_prep_state(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.scaler_ = ViewScaler.from_state(meta, {k: v for k, v in arrays.items() if k.startswith("scaler.")})
+        self._structure_arrays = {k: v for k, v in arrays.items() if k.startswith("structure.")}
+
+    def _restore_network_meta(self, meta: dict[str, Any]) -> None:
+        from cellresponse.models.nn._vnn import VNNStructure
+
+        self.drug_dim_ = int(meta["drug_dim"])
+        self.hierarchy_summary_ = meta.get("hierarchy", {})
+        self.structure_ = VNNStructure.from_arrays(meta["term_names"], meta["gene_names"], self._structure_arrays)
+
+    # ------------------------------------------------------------ embeddings
+    def term_states(self, data: Dataset) -> tuple[pd.Index, np.ndarray]:
+        """Term neurons per distinct cell line of ``data``: ids and ``(T, k, n_cells)``."""
+        from sklearn.utils.validation import check_is_fitted
+
+        torch = _import_torch()
+        check_is_fitted(self, "n_train_")
+        ent = self._entity_tensors(data)
+        dummy = ent.drugs[:1]
+        with torch.no_grad():
+            out = self.network_.eval()(
+                ent.cells,
+                dummy,
+                cell_index=torch.arange(len(ent.cell_ids)),
+                drug_index=torch.zeros(len(ent.cell_ids), dtype=torch.long),
+                return_states=True,
+            )
+        return ent.cell_ids, out.term_states.numpy()
+
+    def drug_embedding(self, data: Dataset) -> tuple[pd.Index, np.ndarray]:
+        """Last drug-branch layer per distinct drug of ``data``: ids and ``(n_drugs, width)``."""
+        from sklearn.utils.validation import check_is_fitted
+
+        torch = _import_torch()
+        check_is_fitted(self, "n_train_")
+        ent = self._entity_tensors(data)
+        cells = ent.cells[:1]
+        n = len(ent.drug_ids)
+        with torch.no_grad():
+            out = self.network_.eval()(
+                cells,
+                ent.drugs,
+                cell_index=torch.zeros(n, dtype=torch.long),
+                drug_index=torch.arange(n),
+                return_states=True,
+            )
+        return ent.drug_ids, out.drug_states[-1].numpy()
+
+
+@register_model("vnn_drugcell")
+class VNNDrugCell(_VNNBase):
+    """DrugCell: GO visible neural network on mutations + fingerprint MLP."""
+
+    cell_line_views: ClassVar[tuple[str, ...]] = ("mutation",)
+
+
+@register_model("vnn_druggene")
+class VNNDrugGene(_VNNBase):
+    """DrugGene: GO visible neural network on mutation, expression and CNV per gene."""
+
+    cell_line_views: ClassVar[tuple[str, ...]] = ("mutation", "expression", "cnv")
+
+
+__all__ = ["VNNDrugCell", "VNNDrugGene"]

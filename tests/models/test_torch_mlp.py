@@ -1,0 +1,57 @@
+"""MLP torch models: smoke, overfit, determinism, save/load, scaling on training lines only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from cellresponse.models import load_model, make_model
+
+FAST = {"epochs": 3, "batch_size": 64, "cell_hidden": (16,), "drug_hidden": (8,), "head_hidden": (8,), "num_threads": 1}
+
+
+@pytest.mark.parametrize("name", ["mlp_expression", "mlp_cnv", "mlp_all"])
+def test_mlp_fit_predict_save_load(response_ds, tmp_path, name):
+    model = make_model(name, **FAST).fit(response_ds)
+    pred = model.predict(response_ds)
+    assert pred.shape == (len(response_ds),) and np.isfinite(pred).all()
+    model.save(tmp_path / name)
+    np.testing.assert_allclose(load_model(tmp_path / name).predict(response_ds), pred, rtol=1e-6)
+
+
+def test_mlp_fast_dev_run(response_ds):
+    model = make_model("mlp_all", fast_dev_run=True, **FAST).fit(response_ds)
+    assert len(model.history_) == 1
+
+
+def test_mlp_seeded_determinism(response_ds):
+    a = make_model("mlp_all", **FAST).fit(response_ds).predict(response_ds)
+    b = make_model("mlp_all", **FAST).fit(response_ds).predict(response_ds)
+    c = make_model("mlp_all", **{**FAST, "random_state": 1}).fit(response_ds).predict(response_ds)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_mlp_overfits_tiny_batch(response_ds):
+    tiny = response_ds.subset(np.arange(16))
+    params = {**FAST, "epochs": 200, "batch_size": 16, "lr": 3e-3, "dropout": 0.0, "patience": 1000}
+    model = make_model("mlp_all", **params).fit(tiny, valid=tiny)
+    assert float(np.mean((model.predict(tiny) - tiny.y) ** 2)) < 0.01 * float(np.var(tiny.y))
+
+
+def test_scaler_uses_training_cell_lines_only(response_ds):
+    train = response_ds.subset(np.flatnonzero(np.isin(response_ds.cell_lines, np.unique(response_ds.cell_lines)[:20])))
+    model = make_model("mlp_expression", fast_dev_run=True, **FAST).fit(train)
+    view = response_ds.cell_view("expression")
+    expected = view.lookup(np.unique(train.cell_lines))  # the whole train set incl. the carved valid lines
+    fitted_on = np.unique(model.scaler_.mean["expression"])
+    assert fitted_on.size > 1
+    # the scaler saw only training lines (after carving 10 % for validation): means differ from all lines
+    assert not np.allclose(model.scaler_.mean["expression"], view.values.mean(axis=0))
+    assert np.all(np.abs(model.scaler_.mean["expression"]) <= np.abs(expected).max(axis=0) + 1e-6)
+
+
+def test_progress_bar_runs(response_ds):
+    make_model("mlp_cnv", progress=True, **FAST).fit(response_ds)
