@@ -404,10 +404,14 @@ class _PerDrugLinear(_PerDrug):
 
 @register_model("ridge_per_drug")
 class RidgePerDrug(_PerDrugLinear):
-    """Ridge regression per drug on the most variable genes (+ tissue), alpha by GCV per drug.
+    """Ridge regression per drug on the most variable genes (+ tissue), alpha by exact
+    leave-one-out error per drug.
 
-    The leave-one-out (generalized cross-validation) choice of alpha is exact and costs one
-    eigendecomposition per drug, so no inner validation rows are spent on tuning.
+    All drugs share the cell lines' Gram matrix K = X X^T, computed once per fit; each
+    drug then needs only the eigendecomposition of its (lines x lines) sub-block, from
+    which every alpha's leave-one-out residuals follow in closed form (residual_i =
+    c_i / [(K + alpha I)^-1]_ii on centred data). No inner validation rows are spent on
+    tuning, and the cost no longer grows with the number of genes per drug.
     """
 
     def __init__(
@@ -417,7 +421,7 @@ class RidgePerDrug(_PerDrugLinear):
         n_top_genes: int | None = 2000,
         cell_components: int | None = None,
         one_hot_tissue: bool = True,
-        alphas: tuple[float, ...] = (1.0, 10.0, 100.0, 1000.0, 10000.0),
+        alphas: tuple[float, ...] = (100.0, 300.0, 1000.0, 3000.0, 10000.0, 30000.0, 100000.0),
     ) -> None:
         self.cell_views = cell_views
         self.n_top_genes = n_top_genes
@@ -426,20 +430,53 @@ class RidgePerDrug(_PerDrugLinear):
         self.alphas = alphas
 
     def _fit(self, data: Dataset, valid: Dataset | None) -> None:
-        from sklearn.linear_model import RidgeCV
-
         x_cells, cell_idx, perts = self._prepare(data)
-        drugs, coefs, intercepts, alphas = [], [], [], []
+        x = x_cells.astype(np.float64)
+        gram = x @ x.T
+        alphas = np.asarray(self.alphas, dtype=np.float64)
+        if (alphas <= 0).any():
+            raise ValueError(f"alphas must be positive, got {self.alphas}")
+        drugs, coefs, intercepts, chosen = [], [], [], []
         for drug, rows in self._groups(perts):
             if rows.size < self.min_rows:
                 continue
-            est = RidgeCV(alphas=list(self.alphas)).fit(x_cells[cell_idx[rows]], data.y[rows])
+            idx = cell_idx[rows]
+            w, b, alpha = _ridge_loo(gram[np.ix_(idx, idx)], x[idx], data.y[rows].astype(np.float64), alphas)
             drugs.append(drug)
-            coefs.append(est.coef_.astype(np.float64))
-            intercepts.append(float(est.intercept_))
-            alphas.append(float(est.alpha_))
+            coefs.append(w)
+            intercepts.append(b)
+            chosen.append(alpha)
         self._finish(drugs, coefs, intercepts)
-        self.alpha_per_drug_ = np.asarray(alphas)
+        self.alpha_per_drug_ = np.asarray(chosen)
+
+
+def _ridge_loo(k: np.ndarray, x: np.ndarray, y: np.ndarray, alphas: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Kernel ridge with intercept on centred data; alpha minimising the LOO error.
+
+    Returns the primal weights, the intercept and the chosen alpha.
+    """
+    row_mean = k.mean(axis=0)
+    kc = k - row_mean[None, :] - row_mean[:, None] + row_mean.mean()
+    lam, q = np.linalg.eigh(kc)
+    lam = np.clip(lam, 0.0, None)
+    y_mean = y.mean()
+    qty = q.T @ (y - y_mean)
+    q2 = q * q
+    best = (np.inf, alphas[0], np.zeros_like(y))
+    n = len(y)
+    for alpha in alphas:
+        inv = 1.0 / (lam + alpha)
+        dual = q @ (inv * qty)
+        # Hat matrix of ridge with an unpenalised intercept: J/n + Kc (Kc + alpha I)^-1;
+        # the in-sample residual is alpha * dual, and LOO residual = residual / (1 - h_ii).
+        hat_diag = 1.0 / n + q2 @ (lam * inv)
+        loo = np.mean((alpha * dual / (1.0 - hat_diag)) ** 2)
+        if loo < best[0]:
+            best = (loo, alpha, dual)
+    _, alpha, dual = best
+    x_mean = x.mean(axis=0)
+    w = (x - x_mean).T @ dual
+    return w, float(y_mean - x_mean @ w), float(alpha)
 
 
 @register_model("elastic_net_per_drug")
