@@ -156,9 +156,10 @@ def main() -> None:
     parser.add_argument("--n-selective", type=int, default=1000)
     parser.add_argument("--n-common", type=int, default=200)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--predictors", nargs="+", default=["ridge", "enet", "knn", "mlp"])
-    parser.add_argument("--representations", nargs="+", default=["pca", "ae", "dae"])
-    parser.add_argument("--ae-epochs", type=int, default=30)
+    parser.add_argument("--predictors", nargs="+", default=["ridge", "knn", "mlp"])
+    parser.add_argument("--representations", nargs="+", default=["raw", "pca", "ae", "dae"])
+    parser.add_argument("--raw-predictors", nargs="+", default=["ridge", "knn"])
+    parser.add_argument("--ae-epochs", type=int, default=40)
     args = parser.parse_args()
     from cellresponse.datasets._dependency import load_depmap22q1_classes, prepare_leave_tissue_out
     from cellresponse.evaluate._dependency import gene_sets_from_meta
@@ -174,13 +175,14 @@ def main() -> None:
         "seeds": tuple(args.seeds),
         "predictors": tuple(args.predictors),
         "representations": tuple(args.representations),
+        "raw_predictors": tuple(args.raw_predictors),
         "ae_epochs": args.ae_epochs,
     }
     factories: dict[str, Callable[[], Any]] = {
         "gene_mean": lambda: make_model("drug_mean"),
         "tissue_gene_mean": lambda: make_model("tissue_drug_mean"),
         "raw_expression_ridge": lambda: make_model(
-            "leap", representations=("raw",), predictors=("ridge",), seeds=(0,), combiner="mean"
+            "leap", representations=("raw",), raw_predictors=("ridge",), seeds=(0,), combiner="mean"
         ),
         "leap": lambda: make_model("leap", **leap_params),
     }

@@ -29,12 +29,13 @@ def main() -> None:
     parser.add_argument("--out", default="results/leap_response")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--predictors", nargs="+", default=["ridge", "enet", "knn", "mlp"])
-    parser.add_argument("--representations", nargs="+", default=["pca", "ae", "dae"])
+    parser.add_argument("--predictors", nargs="+", default=["ridge", "knn", "mlp"])
+    parser.add_argument("--representations", nargs="+", default=["raw", "pca", "ae", "dae"])
+    parser.add_argument("--raw-predictors", nargs="+", default=["ridge", "knn"])
     parser.add_argument(
         "--baselines", nargs="+", default=["drug_mean", "tissue_drug_mean", "ridge_per_drug", "lightgbm"]
     )
-    parser.add_argument("--ae-epochs", type=int, default=30)
+    parser.add_argument("--ae-epochs", type=int, default=40)
     args = parser.parse_args()
     from cellresponse.datasets import load_dataset
     from cellresponse.datasets._dependency import prepare_leave_tissue_out
@@ -51,6 +52,7 @@ def main() -> None:
         "seeds": tuple(args.seeds),
         "predictors": tuple(args.predictors),
         "representations": tuple(args.representations),
+        "raw_predictors": tuple(args.raw_predictors),
         "ae_epochs": args.ae_epochs,
     }
     factories = {name: (lambda n=name: make_model(n)) for name in args.baselines}

@@ -27,7 +27,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--models", help="comma-separated model names (see `cellresponse data models`)")
     p.add_argument("--no-baselines", action="store_true", help="do not add the naive baselines")
     p.add_argument("--cell-views", help="comma-separated cell-line views to load (default: all)")
-    p.add_argument("--param", action="append", metavar="MODEL.PARAM=VALUE", help="model hyperparameter")
+    p.add_argument("--param", action="append", metavar="MODEL.PARAM=VALUE",
+                   help="model hyperparameter (TOML value), e.g. leap.seeds=[0,1]; "
+                        "leap.transductive=true also learns the ensemble's representations from the "
+                        "test lines' omics (off by default; recorded in config.json)")  # fmt: skip
     p.add_argument("--min-group-size", type=int, help="smallest drug/cell-line group that is scored")
     p.add_argument("--out", help="results directory (default results/benchmark)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")

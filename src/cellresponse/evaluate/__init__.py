@@ -48,7 +48,20 @@ __all__ = [
     "summary_table",
 ]
 
-# Dependency task (issue 6): per-gene AUROC scoring; importing it registers its task scorer.
+# Dependency task (issue 6): per-gene AUROC scoring and paired tests between fitted models
+# and against ensemble members; importing them registers their task scorers.
+from cellresponse.evaluate._comparisons import model_comparisons
+from cellresponse.evaluate._dependency import (
+    DEPENDENCY_METRICS,
+    auroc,
+    auroc_convention,
+    dependency_fold_scores,
+    dependency_summary,
+    gene_sets_from_meta,
+    paired_gene_tests,
+    per_gene_scores,
+    score_dependency,
+)
 from cellresponse.evaluate._runner import (
     MEMBER_PREDICTIONS,
     STATS_COLUMNS,
@@ -59,10 +72,20 @@ from cellresponse.evaluate._runner import (
 )
 
 __all__ += [
+    "DEPENDENCY_METRICS",
     "MEMBER_PREDICTIONS",
     "STATS_COLUMNS",
     "ScoreContext",
     "TaskScorer",
+    "auroc",
+    "auroc_convention",
+    "dependency_fold_scores",
+    "dependency_summary",
+    "gene_sets_from_meta",
+    "model_comparisons",
+    "paired_gene_tests",
+    "per_gene_scores",
     "register_task_scorer",
+    "score_dependency",
     "task_scorers",
 ]

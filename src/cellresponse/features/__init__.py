@@ -13,3 +13,15 @@ __all__ = [
     "morgan_fingerprints",
     "morgan_fingerprints_with_skipped",
 ]
+
+# Learned cell-line representations (issue 6).
+from cellresponse.features._representations import (
+    REPRESENTATION_KINDS,
+    Encoder,
+    RepresentationConfig,
+    cache_dir,
+    fit_encoder,
+    representation_key,
+)
+
+__all__ += ["REPRESENTATION_KINDS", "Encoder", "RepresentationConfig", "cache_dir", "fit_encoder", "representation_key"]

@@ -7,7 +7,7 @@ stats.csv, timings.csv, config.json); it computes no new scores.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,21 @@ class ReportSection:
     text: str = ""
     figures: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
+
+
+SectionBuilder = Callable[[Path, dict[str, Any]], list[ReportSection]]
+_SECTION_BUILDERS: dict[str, SectionBuilder] = {}
+
+
+def register_report_section(name: str, builder: SectionBuilder) -> None:
+    """Add sections to every benchmark report: ``builder(results_dir, loaded)`` returns them.
+
+    ``loaded`` is :func:`load_results`'s dict; a builder returns ``[]`` when its files
+    (e.g. ``extras/<model>.<table>.csv``) are absent. Registering a name twice raises.
+    """
+    if name in _SECTION_BUILDERS:
+        raise ValueError(f"a report section builder named {name!r} is already registered")
+    _SECTION_BUILDERS[name] = builder
 
 
 def _environment() -> Any:
@@ -104,6 +119,9 @@ def build_report(
         timing_view = timings.groupby("model")[["fit_s", "predict_s"]].agg(["mean", "sum"]).round(2)
         timing_view.columns = [f"{a} {b}" for a, b in timing_view.columns]
 
+    sections = list(extra_sections)
+    for builder in _SECTION_BUILDERS.values():
+        sections += builder(d, loaded)
     provenance = {k: cfg.get(k) for k in ("dataset", "dataset_fingerprint", "split", "config", "cellresponse_version")}
     provenance["dataset_info"] = cfg.get("dataset_info", {})
     env = _environment()
@@ -130,7 +148,7 @@ def build_report(
             )
         ),
         fig_folds=b64(plots.fold_boxes(overall, metrics=[primary, "normalized_pearson"], order=list(board.index))),
-        extra_sections=list(extra_sections),
+        extra_sections=sections,
         timing_html=_table_html(timing_view, digits=2) if len(timing_view) else "",
         peak_rss=round(float(cfg.get("peak_rss_mb", float("nan"))), 1),
         provenance=json.dumps(provenance, indent=2, default=str)[:20000],
@@ -140,4 +158,4 @@ def build_report(
     return path
 
 
-__all__ = ["ReportSection", "build_report", "load_results"]
+__all__ = ["ReportSection", "build_report", "load_results", "register_report_section"]

@@ -99,7 +99,8 @@ class LeapModel(ResponseModel):
     views
         Cell-line views to learn representations from (``"expression"``, ``"cnv"``, ...).
     representations
-        Representation kinds per view: ``"raw"``, ``"pca"``, ``"ae"``, ``"dae"``.
+        Representation kinds per view: ``"raw"`` (the ``n_top_features`` most variable
+        features, standardised), ``"pca"``, ``"ae"``, ``"dae"``.
     n_components
         Code size of PCA / autoencoders.
     n_top_features
@@ -109,6 +110,9 @@ class LeapModel(ResponseModel):
     predictors
         Heads fitted on every representation: ``"ridge"``, ``"enet"``, ``"lasso"``,
         ``"knn"``, ``"lgbm"``, ``"mlp"`` (``"mean"`` is the per-perturbation mean).
+    raw_predictors
+        Heads fitted on the ``"raw"`` representation instead of ``predictors``: it is
+        wide (``n_top_features`` columns), so only cheap heads are worth it there.
     combiner
         ``"nnls"`` (default), ``"ridge"`` or ``"mean"``.
     transductive
@@ -119,6 +123,11 @@ class LeapModel(ResponseModel):
     refit
         Refit the members on training + inner-validation lines after fitting the
         combiner (otherwise the inner-validation lines only train the combiner).
+    prune
+        Replace members with zero combiner weight by the per-perturbation mean instead
+        of refitting them (cheaper, smaller saved model). Off by default so that
+        :meth:`predict_members` returns every member's real predictions; with pruning,
+        a member's scores would exist only on folds where it got weight (biased).
     random_state
         Seeds the inner split and the heads.
     use_cache
@@ -127,6 +136,13 @@ class LeapModel(ResponseModel):
 
     Notes
     -----
+    Defaults were chosen on inner-validation scores (never test scores) of a DepMap 22Q1
+    leave-tissue-out fold (1,200 genes): raw:ridge was the best member and took about
+    half the NNLS weight; elastic net scored below ridge on every representation and got
+    ~0.02 weight; LightGBM members scored like the MLP's (valid r ~0.10) for ~0.08 total
+    weight at about 10x the fit time of all other heads together, so ``"enet"`` and
+    ``"lgbm"`` are opt-in. See ``benchmarks/bench_leap_dependency.py``.
+
     sklearn-style flat hyperparameters (more than 8) keep ``get_params``/grids simple.
     Learned state: ``encoders_``, ``members_``, ``combiner_weights_``,
     ``member_scores_`` (inner-validation mean per-perturbation Pearson r) and
@@ -141,15 +157,17 @@ class LeapModel(ResponseModel):
         self,
         *,
         views: tuple[str, ...] = ("expression",),
-        representations: tuple[str, ...] = ("pca", "ae", "dae"),
+        representations: tuple[str, ...] = ("raw", "pca", "ae", "dae"),
         n_components: int = 64,
         n_top_features: int | None = 2000,
         seeds: tuple[int, ...] = (0, 1),
-        predictors: tuple[str, ...] = ("ridge", "enet", "knn", "mlp"),
+        predictors: tuple[str, ...] = ("ridge", "knn", "mlp"),
+        raw_predictors: tuple[str, ...] = ("ridge", "knn"),
         combiner: str = "nnls",
         transductive: bool = False,
         ae_epochs: int = 40,
         refit: bool = True,
+        prune: bool = False,
         random_state: int = 0,
         use_cache: bool = True,
     ) -> None:
@@ -159,10 +177,12 @@ class LeapModel(ResponseModel):
         self.n_top_features = n_top_features
         self.seeds = seeds
         self.predictors = predictors
+        self.raw_predictors = raw_predictors
         self.combiner = combiner
         self.transductive = transductive
         self.ae_epochs = ae_epochs
         self.refit = refit
+        self.prune = prune
         self.random_state = random_state
         self.use_cache = use_cache
 
@@ -174,14 +194,16 @@ class LeapModel(ResponseModel):
         bad = [r for r in self.representations if r not in REPRESENTATION_KINDS]
         if bad or not self.representations:
             raise ValueError(f"representations must be a non-empty subset of {REPRESENTATION_KINDS}; bad: {bad}")
-        bad = [p for p in self.predictors if p not in HEAD_KINDS]
-        if bad or not self.predictors:
-            raise ValueError(f"predictors must be a non-empty subset of {HEAD_KINDS}; bad: {bad}")
+        for label, chosen in (("predictors", self.predictors), ("raw_predictors", self.raw_predictors)):
+            bad = [p for p in chosen if p not in HEAD_KINDS]
+            if bad or not chosen:
+                raise ValueError(f"{label} must be a non-empty subset of {HEAD_KINDS}; bad: {bad}")
         if self.combiner not in COMBINERS:
             raise ValueError(f"combiner must be one of {COMBINERS}, got {self.combiner!r}")
         if not self.seeds:
             raise ValueError("seeds must hold at least one seed")
-        if "mlp" in self.predictors or any(r in ("ae", "dae") for r in self.representations):
+        used = set(self.predictors) | (set(self.raw_predictors) if "raw" in self.representations else set())
+        if "mlp" in used or any(r in ("ae", "dae") for r in self.representations):
             try:
                 import cellresponse.models.nn._autoencoder  # noqa: F401  (registers trainers)
             except ImportError as err:
@@ -276,7 +298,11 @@ class LeapModel(ResponseModel):
         n_tr = len(tr_lines)
 
         # Layer 2: heads, first on the inner-training lines to get validation predictions.
-        members: list[tuple[int, str]] = [(e, p) for e in range(len(encoders)) for p in self.predictors]
+        members: list[tuple[int, str]] = [
+            (e, p)
+            for e, enc in enumerate(encoders)
+            for p in (self.raw_predictors if enc.info.get("kind") == "raw" else self.predictors)
+        ]
         names = [self._member_name(encoders[e], p) for e, p in members]
         m_tr = _column_means(y_tr)
         preds_val = []
@@ -297,7 +323,7 @@ class LeapModel(ResponseModel):
             fit_y, fit_rows = y_tr, slice(0, n_tr)
         heads: list[Head] = []
         for j, (e, p) in enumerate(members):
-            if weights[j] == 0 and self.combiner != "mean":
+            if self.prune and weights[j] == 0 and self.combiner != "mean":
                 heads.append(make_head("mean").fit(z_full[e][fit_rows], fit_y))
             else:
                 heads.append(make_head(p).fit(z_full[e][fit_rows], fit_y, random_state=self.random_state + j))
@@ -385,6 +411,25 @@ class LeapModel(ResponseModel):
         self._check_dataset(data, "data")
         lines, preds = self._member_matrices(data)
         return {n: self._lookup(data, lines, p) for (_, _, n), p in zip(self.members_, preds, strict=True)}
+
+    def benchmark_extras(self, data: Dataset) -> dict[str, pd.DataFrame]:
+        """Tables for the benchmark runner: member predictions on ``data`` and the combiner.
+
+        ``member_predictions``: one column per member (rows aligned with ``data``), scored by
+        the runner like models. ``combiner``: one row per member with its representation,
+        predictor, seed, combiner weight and inner-validation Pearson r (``ensemble`` row:
+        the combined inner-validation score).
+        """
+        members = pd.DataFrame(self.predict_members(data))
+        rows = []
+        for e, p, n in self.members_:
+            info = self.encoders_[e].info
+            rows.append({"member": n, "view": info.get("view"), "representation": info.get("kind"),
+                         "seed": info.get("seed"), "predictor": p, "weight": self.combiner_weights_[n],
+                         "valid_pearson": self.member_scores_.get(n)})  # fmt: skip
+        ens = self.member_scores_.get("ensemble")
+        rows.append({"member": "ensemble", "weight": float("nan"), "valid_pearson": ens})
+        return {"member_predictions": members, "combiner": pd.DataFrame(rows)}
 
     # ----------------------------------------------------------------- saving
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -91,17 +91,32 @@ class MeanHead(_LinearHead):
 DEFAULT_RIDGE_ALPHAS = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4)
 
 
+def _centred_svd(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(column means, U, s, Vt)`` of the column-centred ``z`` (thin SVD)."""
+    zm = z.mean(axis=0)
+    u, s, vt = np.linalg.svd(z - zm, full_matrices=False)
+    return zm, u, s, vt
+
+
 def _ridge_pattern(
-    z: np.ndarray, y: np.ndarray, alphas: np.ndarray, fixed: np.ndarray | None = None
+    z: np.ndarray,
+    y: np.ndarray,
+    alphas: np.ndarray,
+    fixed: np.ndarray | None = None,
+    svd: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Ridge for complete ``y`` on rows ``z``: alpha per column by LOO, or ``fixed``."""
+    """Ridge for complete ``y`` on rows ``z``: alpha per column by LOO, or ``fixed``.
+
+    ``svd`` (from :func:`_centred_svd` of the same ``z``) skips the decomposition, so EM
+    rounds on a fixed design share one SVD.
+    """
     n, k = z.shape
     t = y.shape[1]
     if n < 3:
         return np.zeros((k, t)), y.mean(axis=0) if n else np.zeros(t), np.zeros(t)
-    zm, ym = z.mean(axis=0), y.mean(axis=0)
-    zc, yc = z - zm, y - ym
-    u, s, vt = np.linalg.svd(zc, full_matrices=False)
+    zm, u, s, vt = _centred_svd(z) if svd is None else svd
+    ym = y.mean(axis=0)
+    yc = y - ym
     uty = u.T @ yc
     if fixed is None:
         best_err = np.full(t, np.inf)
@@ -168,8 +183,9 @@ class RidgeHead(_LinearHead):
                 mp = mask[:, part]
                 filled = np.where(mp, yp, _col_means(np.where(mp, yp, 0.0), mp))
                 chosen = None
+                svd = _centred_svd(z)  # the design is fixed across EM rounds: decompose once
                 for _ in range(em_iter):
-                    c, b, chosen = _ridge_pattern(z, filled, alphas * n, fixed=chosen)
+                    c, b, chosen = _ridge_pattern(z, filled, alphas * n, fixed=chosen, svd=svd)
                     filled = np.where(mp, yp, z @ c + b)
                 coef[:, part], intercept[part], alpha[part] = c, b, np.asarray(chosen) / n
         self.coef_ = coef.astype(np.float32)
