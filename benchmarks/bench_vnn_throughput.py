@@ -13,8 +13,23 @@ speed does not depend on the values. A second "all distinct" measurement gives e
 pair its own genotype (the worst case for the per-cell-line deduplication).
 
 Reports training and inference samples/s, peak RSS (resource.getrusage), parameter
-count, CPU time per sample and the load average, then the same for a naive per-term
-loop reference (a few batches), and the ratio.
+count, CPU time per 1,000 samples and the load average, then the same for a naive
+per-term loop reference (a few batches), and the ratio. On a shared machine the CPU time
+per sample of a ``--threads 1`` run is the figure least disturbed by other load; with
+``--threads 2`` on a machine whose 2 cores are already busy, OpenMP threads wait on each
+other and both figures degrade several-fold.
+
+Also prints the implementation-independent work per training step
+(``sparse_gmac_per_train_step``: sparse multiply-adds of the gene and child layers,
+forward + weight gradient (+ input gradient for the children), over the batch's distinct
+cell lines; ``activation_mb_per_train_step``: size of one tensor of term neurons) and
+``fraction_of_40k_train_limit``. On the DrugCell ontology at batch 5000 (~1,120 distinct
+cell lines) a step is ~1.2 G sparse multiply-adds (~240 k per pair) through CSR
+SpMM / SDDMM kernels that reach ~1-2 G/s per core, plus ~10 passes fwd + bwd over
+56 MB neuron tensors: ~0.17-0.19 CPU s per 1,000 training pairs, i.e. ~5k pairs/s per
+free core, an order of magnitude below ~40k/s. The remaining lever is the input's
+sparsity (binary mutations, ~2 % non-zero here: the gene layer's forward would need ~50x
+fewer multiply-adds with a sparse-input kernel); ``compile_kernels=True`` saves ~10 %.
 """
 
 from __future__ import annotations
@@ -99,6 +114,7 @@ def main() -> None:
     ap.add_argument("--mutation-rate", type=float, default=0.02)
     ap.add_argument("--skip-reference", action="store_true")
     ap.add_argument("--reference-steps", type=int, default=1)
+    ap.add_argument("--compile", action="store_true", help="compile_kernels=True (torch.compile)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     root = data_root()
@@ -112,8 +128,16 @@ def main() -> None:
     cells = (torch.rand(int(ci.max()) + 1, s.n_genes, generator=gen) < args.mutation_rate).float()
     drugs = torch.from_numpy(fp)
     y_all = torch.randn(len(ci), generator=gen)
-    net = VisibleNeuralNetwork(s, drug_dim=drugs.shape[1])
+    net = VisibleNeuralNetwork(s, drug_dim=drugs.shape[1], compile_kernels=args.compile)
+    result["compile_kernels"] = args.compile
     result["parameters"] = int(sum(p.numel() for p in net.parameters()))
+    # work per training step that does not depend on the implementation: sparse
+    # multiply-adds per distinct cell line (forward + weight-gradient SDDMM for the gene
+    # layer; forward + SDDMM + input gradient for the child layers) and neurons per line
+    gene_nnz = len(s.pair_term) * net.n_hidden * net.n_channels
+    child_nnz = len(s.edge_parent) * net.n_hidden**2
+    result["sparse_macs_per_cell_line_step"] = 2 * gene_nnz + 3 * child_nnz
+    result["term_neurons_per_cell_line"] = s.n_terms * net.n_hidden
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.9, 0.99), eps=1e-5)
 
     def batch(i: int, *, distinct: bool) -> tuple:
@@ -138,7 +162,7 @@ def main() -> None:
             opt.zero_grad()
             loss.backward()
             opt.step()
-            if step:  # the first step is warm-up
+            if step:  # the first step is warm-up (and compiles)
                 times.append(time.perf_counter() - t0)
                 cpus.append(cpu_s() - c0)
                 distinct_cells.append(g.shape[0])
@@ -146,15 +170,17 @@ def main() -> None:
         result[f"train_{tag}_cpu_s_per_1k"] = 1000 * float(np.median(cpus)) / args.batch
         result[f"train_{tag}_distinct_cells_per_batch"] = float(np.mean(distinct_cells))
         net.eval()
-        times = []
+        times, cpus = [], []
         with torch.no_grad():
             for step in range(args.steps + 1):
                 g, d, cinv, dinv, _ = batch(step, distinct=distinct)
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), cpu_s()
                 net(g, d, cell_index=cinv, drug_index=dinv)
                 if step:
                     times.append(time.perf_counter() - t0)
+                    cpus.append(cpu_s() - c0)
         result[f"infer_{tag}_samples_per_s"] = args.batch / float(np.median(times))
+        result[f"infer_{tag}_cpu_s_per_1k"] = 1000 * float(np.median(cpus)) / args.batch
         result[f"peak_rss_mb_after_{tag}"] = peak_rss_mb()
         print(json.dumps({k: v for k, v in result.items() if tag in k}, default=float), flush=True)
     result["peak_rss_mb"] = peak_rss_mb()
@@ -189,6 +215,10 @@ def main() -> None:
         result["speedup_infer"] = result["infer_pairs_samples_per_s"] / result["reference_infer_samples_per_s"]
         result["peak_rss_mb_with_reference"] = peak_rss_mb()
     result["load_after"] = os.getloadavg()
+    result["fraction_of_40k_train_limit"] = result["train_pairs_samples_per_s"] / 40_000
+    u = result["train_pairs_distinct_cells_per_batch"]
+    result["sparse_gmac_per_train_step"] = result["sparse_macs_per_cell_line_step"] * u / 1e9
+    result["activation_mb_per_train_step"] = 4 * result["term_neurons_per_cell_line"] * u / 1e6
     print(json.dumps(result, indent=2, default=float))
 
 

@@ -333,3 +333,44 @@ def test_vnn_random_ontology_control(vnn_setup):
     model = make_model("vnn_drugcell", ontology="random", min_genes=5, **FAST).fit(ds)
     assert model.hierarchy_summary_["n_genes"] == 25
     assert np.isfinite(model.predict(ds)).all()
+
+
+def test_aux_reduction_mean_averages_the_heads():
+    genes = [f"G{i:02d}" for i in range(25)]
+    s = VNNStructure.from_hierarchy(random_hierarchy(genes), genes)
+    net = VisibleNeuralNetwork(s, drug_dim=4, drug_hidden=(3, 2)).double()
+    gen = torch.Generator().manual_seed(0)
+    out = net(torch.randn(6, 25, generator=gen, dtype=torch.float64), torch.randn(6, 4, dtype=torch.float64))
+    y = torch.randn(6, generator=gen, dtype=torch.float64)
+    main = nn.functional.mse_loss(out.prediction, y)
+    total = vnn_loss(out, y, alpha=1.0, aux_reduction="sum")
+    mean = vnn_loss(out, y, alpha=1.0, aux_reduction="mean")
+    n_heads = s.n_terms + 2
+    torch.testing.assert_close(mean - main, (total - main) / n_heads)
+    with pytest.raises(ValueError, match="aux_reduction"):
+        vnn_loss(out, y, aux_reduction="max")
+
+
+def test_vnn_rejects_unknown_aux_reduction(vnn_setup):
+    ds, path = vnn_setup
+    with pytest.raises(ValueError, match="aux_reduction"):
+        make_model("vnn_drugcell", ontology=path, missing_genes="drop", aux_reduction="max", **FAST).fit(ds)
+
+
+@pytest.mark.slow
+def test_compiled_kernels_match_eager():
+    """compile_kernels=True (torch.compile, ~30-60 s) gives the eager loss and gradients."""
+    genes = [f"G{i:02d}" for i in range(25)]
+    s = VNNStructure.from_hierarchy(random_hierarchy(genes), genes)
+    gen = torch.Generator().manual_seed(0)
+    cells, drugs = torch.randn(7, 25, generator=gen), torch.randn(5, 6, generator=gen)
+    ci, di = torch.randint(0, 7, (30,), generator=gen), torch.randint(0, 5, (30,), generator=gen)
+    y = torch.randn(30, generator=gen)
+    grads = []
+    for compiled in (False, True):
+        net = VisibleNeuralNetwork(s, drug_dim=6, drug_hidden=(4,), init_scale=1.0, compile_kernels=compiled)
+        loss = vnn_loss(net(cells, drugs, cell_index=ci, drug_index=di), y, aux_reduction="mean")
+        loss.backward()
+        grads.append({n: p.grad.clone() for n, p in net.named_parameters()})
+    for name, g in grads[0].items():
+        torch.testing.assert_close(grads[1][name], g, atol=1e-5, rtol=1e-4)

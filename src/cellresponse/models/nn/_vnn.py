@@ -33,9 +33,13 @@ How it differs from the reference (same function, same parameters, different ari
 - The sparse product is a custom autograd function: the weight gradient is a sampled
   dense-dense product (SDDMM) on the sparsity pattern, the input gradient a product with
   the transposed pattern.
-- In training, ``tanh`` + BatchNorm is one autograd function that keeps only
-  ``tanh(z)`` for the backward pass; the variance is computed as E[h^2] - E[h]^2, which
-  is safe because ``|tanh| <= 1``. Inference (eval mode under ``no_grad``) accumulates
+- In training, bias + ``tanh`` + BatchNorm is one autograd function that keeps only
+  ``tanh(z + b)`` for the backward pass; the variance is computed as E[h^2] - E[h]^2,
+  which is safe because ``|tanh| <= 1``. Its backward pass is written in closed form
+  with few temporaries; ``compile_kernels=True`` runs both passes through
+  ``torch.compile`` (fused loops; ~30 s of compiling per process, so off by default).
+  The auxiliary heads' first layer (a dot product over each term's ``k`` neurons) is a
+  batched matmul, not a broadcast product and sum. Inference (eval mode under ``no_grad``) accumulates
   the sparse products in place, folds BatchNorm into an affine map and skips the
   auxiliary heads.
 - The per-pair direct-gene outputs (``w * x + b``) are never materialised, so they are
@@ -44,13 +48,24 @@ How it differs from the reference (same function, same parameters, different ari
   pair has one weight per channel and one bias (``n_channels=3``), i.e. the reference's
   masked direct-gene ``Linear`` over the 3 x n_genes input. Whether DrugGene's code ties
   these weights differently was not checked (its code is not in the data folder).
+- Loss: :func:`vnn_loss` sums the auxiliary MSEs as DrugCell (``aux_reduction="sum"``)
+  or averages them (``"mean"``, the models' default; a departure, see
+  :mod:`cellresponse.models.vnn`).
 - Targets: the model classes standardise the target on the training fold
   (``standardize_target=True``); DrugCell trained on AUC in [0, 1.5] where the bounded
   ``tanh`` -> ``Linear(1, 1)`` output needs no scaling, LN_IC50 spans about -8 to 10.
+
+Speed (DrugCell ontology, batch 5000, ``benchmarks/bench_vnn_throughput.py``): ~0.17-0.19
+CPU s per 1,000 training pairs, ~5k pairs/s per free core, about 8x below the ~40k/s
+that a dense-roofline estimate allows on 2 cores. The sparse products (~240 k
+multiply-adds per pair through CSR SpMM / SDDMM at ~1-2 G/s per core) dominate; then the
+elementwise passes over the neurons. Exploiting the sparsity of binary mutation inputs is
+the one large lever left.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -290,6 +305,10 @@ class VisibleNeuralNetwork(nn.Module):
         Factor applied to every initial parameter (DrugCell's training script uses 0.1).
     seed
         Seed of the initialisation generator.
+    compile_kernels
+        Run the training-mode ``tanh`` + BatchNorm forward and backward arithmetic through
+        ``torch.compile`` (fused loops, one compile of ~30 s per process; the results
+        equal the eager ones up to float rounding).
     """
 
     bn_mean: torch.Tensor
@@ -306,9 +325,11 @@ class VisibleNeuralNetwork(nn.Module):
         final_hidden: int = 6,
         init_scale: float = 0.1,
         seed: int = 0,
+        compile_kernels: bool = False,
     ) -> None:
         super().__init__()
         self.structure = structure
+        self.compile_kernels = bool(compile_kernels)
         self.n_channels = int(n_channels)
         self.n_hidden = k = int(n_hidden)
         s = structure
@@ -494,7 +515,6 @@ class VisibleNeuralNetwork(nn.Module):
                 for cl, sel, pattern in self._child_patterns[lv]:
                     wsel = self.child_weight.index_select(0, sel).reshape(-1)
                     z = z + pattern.apply(states[cl].view(-1, n_cells), wsel)
-                pre = (z.view(n, k, n_cells) + bias[lo:hi, :, None]).view(n * k, n_cells)
                 bn_args = (
                     self.bn_mean[lo:hi].view(-1),
                     self.bn_var[lo:hi].view(-1),
@@ -502,11 +522,15 @@ class VisibleNeuralNetwork(nn.Module):
                     self.bn_bias[lo:hi].reshape(-1),
                 )
                 if self.training:
-                    y = _TanhBatchNorm.apply(pre, cell_w, *bn_args).view(n, k, n_cells)
+                    b_lv = bias[lo:hi].reshape(-1)
+                    y = _TanhBatchNorm.apply(z, b_lv, cell_w, *bn_args, self.compile_kernels).view(n, k, n_cells)
                 else:
+                    pre = (z.view(n, k, n_cells) + bias[lo:hi, :, None]).view(n * k, n_cells)
                     y = _weighted_batch_norm(torch.tanh(pre), cell_w, *bn_args, training=False).view(n, k, n_cells)
                 states.append(y)
-                a = torch.tanh((y * self.aux1_weight[lo:hi, :, None]).sum(1) + self.aux1_bias[lo:hi, None])
+                # per-term dot product over the k neurons as a batched matmul (no (n, k, U) temporary)
+                dot = torch.bmm(self.aux1_weight[lo:hi, None, :], y).squeeze(1)
+                a = torch.tanh(dot + self.aux1_bias[lo:hi, None])
                 aux.append(a * self.aux2_weight[lo:hi, None] + self.aux2_bias[lo:hi, None])
         root = states[-1][-1]  # (k, U)
         d = drug
@@ -533,52 +557,96 @@ class VisibleNeuralNetwork(nn.Module):
         )
 
 
+def _tanh_bn_forward(
+    z: torch.Tensor, bias: torch.Tensor, weight: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``y = BN(tanh(z + bias))`` with count weights; returns ``y, h, mean, var`` (biased var)."""
+    h = torch.add(z, bias[:, None])
+    torch.tanh_(h)
+    n = weight.sum()
+    mean = (h @ weight) / n
+    var = (((h * h) @ weight) / n - mean * mean).clamp_min(0)
+    scale = torch.rsqrt(var + 1e-5) * gamma
+    y = torch.addcmul((beta - mean * scale)[:, None], h, scale[:, None])
+    return y, h, mean, var
+
+
+def _tanh_bn_backward(
+    grad_y: torch.Tensor,
+    h: torch.Tensor,
+    weight: torch.Tensor,
+    mean: torch.Tensor,
+    var: torch.Tensor,
+    gamma: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Gradients ``(dz, dbias, dgamma, dbeta)`` of :func:`_tanh_bn_forward` (see :class:`_TanhBatchNorm`)."""
+    n = weight.sum()
+    invstd = torch.rsqrt(var + 1e-5)
+    g_beta = grad_y.sum(dim=1)
+    g_gamma = (torch.einsum("cu,cu->c", grad_y, h) - mean * g_beta) * invstd
+    s = gamma * invstd
+    a = s * (g_beta - mean * invstd * g_gamma)
+    b = s * invstd * g_gamma
+    # column u stands for weight[u] pairs; grad_y[:, u] is the sum of their gradients
+    # in place, few temporaries (eager); compiled, the same arithmetic fuses into one loop
+    t = torch.addcmul(a[:, None], h, b[:, None])
+    t.mul_((weight / n)[None, :])
+    t.addcmul_(grad_y, s[:, None], value=-1.0)  # -(dL/dh)
+    d = h * h
+    d.sub_(1.0)  # -(1 - h^2)
+    g_z = t.mul_(d)
+    return g_z, g_z.sum(dim=1), g_gamma, g_beta
+
+
+@functools.cache
+def _compiled(fn: Any) -> Any:
+    return torch.compile(fn, dynamic=True)
+
+
 class _TanhBatchNorm(torch.autograd.Function):
-    """Training-mode ``BatchNorm(tanh(z))`` over columns weighted by pair counts.
+    """Training-mode ``BatchNorm(tanh(z + bias))`` over columns weighted by pair counts.
 
     Same result and gradients as :func:`_weighted_batch_norm` after ``tanh`` (tested
-    against the per-term reference) but saves only ``tanh(z)`` and per-channel
-    statistics for the backward pass: one activation per neuron instead of three.
+    against the per-term reference) but saves only ``tanh(z + bias)`` and per-channel
+    statistics for the backward pass (one activation per neuron instead of three). With
+    ``h = tanh``, ``w`` the column counts, ``n = sum(w)``, ``s = gamma * invstd``,
+
+        dz = (dy * s - (w / n) * (a + h * b)) * (1 - h^2),
+        a = s * (sum(dy) - mean * invstd * g_gamma),  b = s * invstd * g_gamma,
+        g_gamma = invstd * (sum(dy * h) - mean * sum(dy)),
+
+    two passes over ``(channels, U)`` when compiled (``compiled=True``).
     """
 
     @staticmethod
     def forward(
         ctx: Any,
         z: torch.Tensor,
+        bias: torch.Tensor,
         weight: torch.Tensor,
         running_mean: torch.Tensor,
         running_var: torch.Tensor,
         gamma: torch.Tensor,
         beta: torch.Tensor,
+        compiled: bool,
     ) -> torch.Tensor:
-        momentum, eps = 0.1, 1e-5
-        h = torch.tanh(z)
+        momentum = 0.1
+        fwd = _compiled(_tanh_bn_forward) if compiled else _tanh_bn_forward
+        # detached: inside Function.forward no graph is recorded anyway, and dynamo would
+        # otherwise inspect (and warn about) the non-leaf inputs' .grad while tracing
+        y, h, mean, var = fwd(z.detach(), bias.detach(), weight, gamma.detach(), beta.detach())
         n = weight.sum()
-        mean = (h @ weight) / n
-        var = ((h * h) @ weight) / n - mean * mean
-        var = var.clamp_min(0)
-        invstd = torch.rsqrt(var + eps)
         running_mean.mul_(1 - momentum).add_(mean, alpha=momentum)
         running_var.mul_(1 - momentum).add_(var * (n / (n - 1)), alpha=momentum)
-        scale = invstd * gamma
-        y = torch.addcmul((beta - mean * scale)[:, None], h, scale[:, None])
-        ctx.save_for_backward(h, weight, mean, invstd, gamma)
+        ctx.compiled = compiled
+        ctx.save_for_backward(h, weight, mean, var, gamma)
         return y
 
     @staticmethod
     def backward(ctx: Any, grad_y: torch.Tensor) -> Any:
-        h, weight, mean, invstd, gamma = ctx.saved_tensors
-        n = weight.sum()
-        xhat = (h - mean[:, None]) * invstd[:, None]
-        g_beta = grad_y.sum(dim=1)
-        g_gamma = (grad_y * xhat).sum(dim=1)
-        # column u stands for weight[u] pairs; grad_y[:, u] is the sum of their gradients
-        s1 = gamma * g_beta
-        s2 = gamma * g_gamma
-        g_h = grad_y * gamma[:, None] - (weight[None, :] / n) * (s1[:, None] + xhat * s2[:, None])
-        g_h.mul_(invstd[:, None])
-        g_z = g_h.mul_(1 - h * h)
-        return g_z, None, None, None, g_gamma, g_beta
+        bwd = _compiled(_tanh_bn_backward) if ctx.compiled else _tanh_bn_backward
+        g_z, g_bias, g_gamma, g_beta = bwd(grad_y.detach(), *(t.detach() for t in ctx.saved_tensors))
+        return g_z, g_bias, None, None, None, g_gamma, g_beta, None
 
 
 def _weighted_batch_norm(
@@ -627,11 +695,32 @@ def _grouped_mse(pred: torch.Tensor, target: torch.Tensor, index: torch.Tensor) 
     return (pred * pred @ cnt - 2 * (pred @ s1) + s2.sum()) / target.shape[0]
 
 
-def vnn_loss(output: VNNOutput, target: torch.Tensor, *, alpha: float = 0.2) -> torch.Tensor:
-    """DrugCell loss: MSE of the prediction + ``alpha`` x sum of every auxiliary head's MSE."""
+def vnn_loss(
+    output: VNNOutput, target: torch.Tensor, *, alpha: float = 0.2, aux_reduction: str = "sum"
+) -> torch.Tensor:
+    """MSE of the prediction + ``alpha`` x the auxiliary heads' MSEs, summed or averaged.
+
+    Parameters
+    ----------
+    output
+        The network's forward result.
+    target
+        ``(B,)`` targets of the batch's pairs.
+    alpha
+        Weight of the auxiliary term.
+    aux_reduction
+        ``"sum"``: DrugCell's loss, the sum over every term and drug-layer head (with
+        ~4,000 GO terms the auxiliary part outweighs the prediction's MSE ~800-fold);
+        ``"mean"``: their average, so ``alpha`` is the weight of one typical head
+        relative to the prediction (a departure from DrugCell).
+    """
+    if aux_reduction not in ("sum", "mean"):
+        raise ValueError(f"aux_reduction must be 'sum' or 'mean', got {aux_reduction!r}")
     main = F.mse_loss(output.prediction, target)
     aux = _grouped_mse(output.term_aux, target, output.cell_index).sum()
     aux = aux + _grouped_mse(output.drug_aux, target, output.drug_index).sum()
+    if aux_reduction == "mean":
+        aux = aux / max(1, output.term_aux.shape[0] + output.drug_aux.shape[0])
     return main + alpha * aux
 
 
