@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
+from cellresponse.data import FeatureView
 from cellresponse.data.synthetic import make_response_dataset
+from cellresponse.datasets._dependency import dependency_dataset
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -31,3 +35,50 @@ def real_data_root() -> Path:
         return data_root()
     except FileNotFoundError as err:
         pytest.skip(str(err))
+
+
+# Small seeded dependency panels (dependency and LEAP tests).
+def make_dependency_panel(
+    *,
+    n_lines: int = 40,
+    n_genes: int = 25,
+    n_features: int = 30,
+    n_extra: int = 6,
+    seed: int = 0,
+    classes: bool = False,
+):
+    """Gene effect = expression . W + tissue shift + noise; ``n_extra`` unlabeled omics lines."""
+    rng = np.random.default_rng(seed)
+    lines = [f"ACH-{i:06d}" for i in range(n_lines + n_extra)]
+    genes = [f"G{g}" for g in range(n_genes)]
+    expr = rng.normal(size=(len(lines), n_features)).astype(np.float32)
+    tissues = np.array(["lung", "skin", "blood", "breast"])[np.arange(n_lines) % 4]
+    shift = {"lung": -0.3, "skin": 0.0, "blood": 0.2, "breast": 0.1}
+    w = rng.normal(scale=0.4, size=(n_features, n_genes)) * (rng.random((n_features, n_genes)) < 0.2)
+    effect = expr[:n_lines] @ w + np.array([shift[t] for t in tissues])[:, None]
+    effect += rng.normal(scale=0.2, size=effect.shape) + rng.normal(size=n_genes)
+    if classes:
+        effect = np.digitize(-effect, [0.5, 1.5]).astype(float)
+    matrix = pd.DataFrame(effect, index=lines[:n_lines], columns=genes)
+    matrix.iloc[0, 0] = np.nan
+    view = FeatureView("expression", lines, expr, [f"F{j}" for j in range(n_features)])
+    meta = pd.DataFrame({"tissue": tissues}, index=lines[:n_lines])
+    gene_meta = pd.DataFrame({"gene_set": ["selective"] * (n_genes - 5) + ["common_essential"] * 5}, index=genes)
+    return dependency_dataset(
+        matrix,
+        cell_views={"expression": view},
+        cell_meta=meta,
+        target_kind="classes" if classes else "continuous",
+        gene_meta=gene_meta,
+        name="synthetic_dependency",
+    )
+
+
+@pytest.fixture(scope="session")
+def dependency_panel():
+    return make_dependency_panel()
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("CELLRESPONSE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
