@@ -9,9 +9,10 @@ number of genes at padj < 0.1 and the padj of the six glucocorticoid-response ge
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import time
+
+from _measure import cpu_seconds, peak_rss_mib
 
 GC_GENES = {
     "DUSP1": "ENSG00000120129",
@@ -21,21 +22,6 @@ GC_GENES = {
     "FKBP5": "ENSG00000096060",
     "ZBTB16": "ENSG00000109906",
 }
-
-
-def cpu_seconds() -> float:
-    """User + system CPU time of this process and its finished children."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-
-
-def peak_rss_mib() -> float:
-    """Peak resident memory of this process and its finished children, MiB (Linux)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    scale = 1 / 1024 if sys.platform != "darwin" else 1 / 1024**2
-    return max(own, kids) * scale
 
 
 def main() -> int:

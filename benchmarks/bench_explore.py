@@ -10,24 +10,10 @@ Usage: python benchmarks/bench_explore.py [--out results/bench_explore] [-- extr
 
 from __future__ import annotations
 
-import resource
 import sys
 import time
 
-
-def cpu_seconds() -> float:
-    """User + system CPU time of this process and its finished children."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-
-
-def peak_rss_mib() -> float:
-    """Peak resident memory of this process or its largest finished child, MiB (Linux)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    scale = 1 / 1024 if sys.platform != "darwin" else 1 / 1024**2
-    return max(own, kids) * scale
+from _measure import cpu_seconds, peak_rss_mib
 
 
 def main(argv: list[str]) -> int:

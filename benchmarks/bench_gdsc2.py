@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -18,11 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from _measure import peak_rss_mib
+
 MODELS = ["elastic_net", "lightgbm", "ridge_per_drug", "elastic_net_per_drug"]
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -47,7 +44,15 @@ def main() -> None:
     if args.only:
         t1 = time.perf_counter()
         run_benchmark(ds, models=[args.only], split=split, include_baselines=False, progress=False)
-        print(json.dumps({"model": args.only, "wall_s": time.perf_counter() - t1, "peak_rss_mb": peak_rss_mb()}))
+        print(
+            json.dumps(
+                {
+                    "model": args.only,
+                    "wall_s": time.perf_counter() - t1,
+                    "peak_rss_mb": peak_rss_mib(include_children=False),
+                }
+            )
+        )
         return
 
     models = args.models.split(",")
@@ -58,7 +63,8 @@ def main() -> None:
     build_report(args.out)
     timing = res.timings.groupby("model")[["fit_s", "predict_s"]].sum()
     timing["total_s"] = timing.sum(axis=1)
-    print(f"\nTotal benchmark wall time: {total_s:.0f} s (+ load {load_s:.0f} s); peak RSS {peak_rss_mb():.0f} MB")
+    peak = peak_rss_mib(include_children=False)
+    print(f"\nTotal benchmark wall time: {total_s:.0f} s (+ load {load_s:.0f} s); peak RSS {peak:.0f} MB")
     print(timing.round(1).to_string())
     board = res.leaderboard()
     cols = ["per_drug_pearson_mean", "per_drug_normalized_pearson_mean", "normalized_pearson", "pearson", "rmse"]
@@ -84,7 +90,9 @@ def main() -> None:
         print("\nEach model alone (includes ~load of the dataset):")
         print(pd.DataFrame(rows).round(1).to_string(index=False))
     Path(args.out, "bench_summary.json").write_text(
-        json.dumps({"load_s": load_s, "total_s": total_s, "peak_rss_mb": peak_rss_mb()}, indent=2)
+        json.dumps(
+            {"load_s": load_s, "total_s": total_s, "peak_rss_mb": peak_rss_mib(include_children=False)}, indent=2
+        )
     )
 
 
