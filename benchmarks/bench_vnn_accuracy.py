@@ -4,7 +4,8 @@ Usage::
 
     CELLRESPONSE_DATA=../shared/data .venv/bin/python benchmarks/bench_vnn_accuracy.py \
         --out results/bench_vnn [--splits lpo,lco] [--folds 5] [--use-folds 0,1,2,3,4] \
-        [--drugs 0] [--epochs 30] [--mlp-epochs 50] [--threads 2] [--rlipp]
+        [--drugs 0] [--epochs 30] [--mlp-epochs 50] [--threads 2] [--device cpu] \
+        [--jobs 1] [--cpu-threads 1] [--rlipp]
 
 Genes: the GDSC2 omics genes (6,163-gene expression/mutation/CNV views) that map into
 GO-BP; the VNNs build their hierarchy from GO-BP for those genes (``ontology="go"``,
@@ -12,29 +13,41 @@ DrugCell filters, cached under ``$CELLRESPONSE_CACHE``). Runs the lead's runner
 (:func:`cellresponse.evaluate.run_benchmark`) once per split mode and prints the
 leaderboards.
 
+``--jobs N`` runs the benchmark as shards, one per (split mode, outer fold, model), in N
+child processes of this script, then merges each mode's shards with
+:func:`cellresponse.evaluate.merge_benchmarks` into ``<out>/<mode>`` (the same files and
+scores as one run; the shards stay under ``<out>/shards``). Every shard also fits the
+naive baselines, which are deterministic, so the merge checks they agree. ``--device
+cuda`` trains the torch models (VNNs, MLPs) there; ``--cpu-threads`` sets LightGBM's
+``n_jobs`` and the BLAS threads of the linear models.
+
 Reduced protocols (for a shared 2-core machine) are explicit flags and recorded in
 ``config.json``: ``--drugs N`` keeps a seeded random subset of N drugs (all their pairs)
 before splitting; ``--use-folds`` runs only the listed outer folds of the 5-fold split
 (the folds themselves are those of the full split); ``--epochs`` / ``--mlp-epochs`` cap
 the VNN / MLP epochs (early stopping still applies).
 
-``--rlipp`` also fits ``vnn_druggene`` on the first used fold's training part, scores
-RLIPP (pooled over drugs, on the fold's test pairs) for the terms of the upper levels
-and writes ``rlipp.csv`` and ``rlipp_top.png`` into the output folder.
+``--rlipp`` also fits ``vnn_druggene`` on the first used fold's training part of the
+last split mode, scores RLIPP (pooled over drugs, on the fold's test pairs) for the
+terms of the upper levels and per drug for the ``--rlipp-drugs`` drugs with the most
+test pairs, and writes ``rlipp.csv``, ``rlipp_by_drug.csv`` and ``rlipp_top.png``.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
+import subprocess
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from cellresponse.datasets import load_dataset
-from cellresponse.evaluate import run_benchmark
+from cellresponse.evaluate import merge_benchmarks, run_benchmark
 from cellresponse.splits import make_split
 
 MODELS = (
@@ -48,22 +61,116 @@ MODELS = (
 )
 
 
-def run_rlipp(model_name: str, data, split, out: Path, params: dict, n_terms: int) -> None:
+def run_rlipp(model_name: str, data, split, out: Path, params: dict, n_terms: int, n_drugs: int) -> None:
     from cellresponse.explain import rlipp
     from cellresponse.models import make_model
-    from cellresponse.plotting._vnn import plot_rlipp_top  # not re-exported by cellresponse.plotting yet
+    from cellresponse.plotting import plot_rlipp_top
 
     fold = split.folds[0]
     valid = data[fold.valid] if len(fold.valid) else None
+    test = data[fold.test]
     t0 = time.time()
     model = make_model(model_name, **params).fit(data[fold.train], valid=valid)
     terms = list(model.structure_.term_names[-n_terms:])  # computation order: the top levels last
-    table = rlipp(model, data[fold.test], terms=terms)
+    table = rlipp(model, test, terms=terms)
+    out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "rlipp.csv", index=False)
-    fig = plot_rlipp_top(table, n=20, title=f"RLIPP, {model_name}, fold {fold.fold} test pairs")
+    fig = plot_rlipp_top(table, n=20, title=f"RLIPP, {model_name}, {split.mode} fold {fold.fold} test pairs")
     fig.savefig(out / "rlipp_top.png", dpi=120, bbox_inches="tight")
     print(f"== RLIPP ({model_name}, {len(terms)} top terms, {time.time() - t0:.0f} s)")
     print(table.head(15).to_string(index=False))
+    if n_drugs:
+        counts = pd.Series(test.perturbations).value_counts()
+        drugs = list(counts.index[:n_drugs])
+        by_drug = rlipp(model, test, terms=terms, by_drug=True, drugs=drugs)
+        by_drug.to_csv(out / "rlipp_by_drug.csv", index=False)
+        print(f"== RLIPP per drug ({', '.join(map(str, drugs))})")
+        print(by_drug.groupby("drug").head(3).to_string(index=False))
+
+
+def model_params(args: argparse.Namespace, models: list[str]) -> dict[str, dict[str, object]]:
+    params: dict[str, dict[str, object]] = {}
+    for m in models:
+        if m.startswith(("vnn_", "mlp_")):
+            params[m] = {"num_threads": args.threads, "device": args.device}
+            cap = args.epochs if m.startswith("vnn_") else args.mlp_epochs
+            if cap is not None:
+                params[m]["epochs"] = cap
+        elif m.startswith("lightgbm"):
+            params[m] = {"n_jobs": args.cpu_threads}
+    return params
+
+
+def load(args: argparse.Namespace):
+    data = load_dataset("gdsc2", target="ln_ic50")
+    if args.drugs:
+        drugs = np.unique(data.perturbations)
+        keep = np.random.default_rng(0).choice(drugs, size=min(args.drugs, len(drugs)), replace=False)
+        data = data.subset(np.isin(data.perturbations, keep))
+    return data
+
+
+def run_shards(args: argparse.Namespace, models: list[str], modes: list[str]) -> None:
+    """Run one child process per (mode, fold, model), ``args.jobs`` at a time, then merge."""
+    root = Path(args.out)
+    folds = [int(f) for f in args.use_folds.split(",")] if args.use_folds else list(range(args.folds))
+    # longest first: the VNNs, then the MLPs, then the rest
+    rank = {m: (0 if m.startswith("vnn_") else 1 if m.startswith("mlp_") else 2) for m in models}
+    jobs = [(mode, f, m) for m in sorted(models, key=rank.__getitem__) for mode in modes for f in folds]
+    passthrough = ["--folds", str(args.folds), "--drugs", str(args.drugs), "--device", args.device]
+    passthrough += ["--cpu-threads", str(args.cpu_threads)]
+    for flag, value in (("--epochs", args.epochs), ("--mlp-epochs", args.mlp_epochs), ("--threads", args.threads)):
+        if value is not None:
+            passthrough += [flag, str(value)]
+    env = {
+        **os.environ,
+        **{v: str(args.cpu_threads) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},
+    }
+
+    def child(job: tuple[str, int, str]) -> tuple[tuple[str, int, str], int, float]:
+        mode, fold, model = job
+        out = root / "shards" / mode / f"fold{fold}_{model}"
+        out.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, __file__, "--out", str(out), "--splits", mode, "--use-folds", str(fold)]
+        cmd += ["--models", model, "--shard", *passthrough]
+        t0 = time.time()
+        with open(out / "log.txt", "w") as log:
+            rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
+        return job, rc, time.time() - t0
+
+    extra = []
+    if args.rlipp:
+        extra.append(("rlipp", folds[0], "vnn_druggene"))
+    t0 = time.time()
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [pool.submit(child, j) for j in jobs]
+        if extra:
+            futures.insert(0, pool.submit(rlipp_child, args, root, modes[-1], folds[0], passthrough, env))
+        for fut in as_completed(futures):
+            job, rc, secs = fut.result()
+            print(f"shard {job}: rc={rc} {secs:.0f} s (elapsed {time.time() - t0:.0f} s)", flush=True)
+    data = load(args)
+    for mode in modes:
+        shards = sorted((root / "shards" / mode).glob("fold*_*"))
+        done = [p / mode for p in shards if (p / mode / "config.json").exists()]
+        result = merge_benchmarks(data, done, out=root / mode)
+        print(f"== {mode}: merged {len(done)} shards")
+        print(result.leaderboard().to_string())
+    print(f"== total {time.time() - t0:.0f} s")
+
+
+def rlipp_child(
+    args, root: Path, mode: str, fold: int, passthrough: list[str], env
+) -> tuple[tuple[str, int, str], int, float]:
+    out = root / "rlipp"
+    out.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, __file__, "--out", str(out), "--splits", mode, "--use-folds", str(fold)]
+    cmd += ["--models", "vnn_druggene", "--rlipp", "--rlipp-only", "--rlipp-terms", str(args.rlipp_terms)]
+    cmd += ["--rlipp-drugs", str(args.rlipp_drugs), *passthrough]
+    t0 = time.time()
+    with open(out / "log.txt", "w") as log:
+        rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
+    return ("rlipp", fold, "vnn_druggene"), rc, time.time() - t0
 
 
 def main() -> None:
@@ -75,32 +182,36 @@ def main() -> None:
     ap.add_argument("--drugs", type=int, default=0, help="seeded random subset of this many drugs (0 = all)")
     ap.add_argument("--epochs", type=int, default=None, help="VNN epoch cap (default: the model's)")
     ap.add_argument("--mlp-epochs", type=int, default=None, help="MLP epoch cap (default: the model's)")
-    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--threads", type=int, default=None, help="torch threads of the VNNs and MLPs")
+    ap.add_argument("--device", default="cpu", help="torch device of the VNNs and MLPs")
+    ap.add_argument("--cpu-threads", type=int, default=1, help="LightGBM n_jobs and BLAS threads")
+    ap.add_argument("--jobs", type=int, default=1, help="run shards in this many processes, then merge")
+    ap.add_argument("--shard", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--rlipp", action="store_true")
+    ap.add_argument("--rlipp-only", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--rlipp-terms", type=int, default=300)
+    ap.add_argument("--rlipp-drugs", type=int, default=5)
     args = ap.parse_args()
-    data = load_dataset("gdsc2", target="ln_ic50")
-    if args.drugs:
-        drugs = np.unique(data.perturbations)
-        keep = np.random.default_rng(0).choice(drugs, size=min(args.drugs, len(drugs)), replace=False)
-        data = data.subset(np.isin(data.perturbations, keep))
-    print(data)
     models = args.models.split(",")
-    params: dict[str, dict[str, object]] = {}
-    for m in models:
-        if m.startswith(("vnn_", "mlp_")):
-            params[m] = {"num_threads": args.threads}
-            cap = args.epochs if m.startswith("vnn_") else args.mlp_epochs
-            if cap is not None:
-                params[m]["epochs"] = cap
-    for mode in args.splits.split(","):
+    modes = args.splits.split(",")
+    if args.jobs > 1:
+        run_shards(args, models, modes)
+        return
+    data = load(args)
+    print(data)
+    params = model_params(args, models)
+    for mode in modes:
         t0 = time.time()
         split = make_split(data, mode=mode, n_folds=args.folds, seed=0)
         if args.use_folds is not None:
-            wanted = {int(f) for f in args.use_folds.split(",")}
-            split = dataclasses.replace(split, folds=tuple(f for f in split.folds if f.fold in wanted))
+            split = split.select_folds(int(f) for f in args.use_folds.split(","))
         out = Path(args.out) / mode
+        if args.rlipp_only:
+            run_rlipp(
+                "vnn_druggene", data, split, Path(args.out), params["vnn_druggene"], args.rlipp_terms, args.rlipp_drugs
+            )
+            continue
         result = run_benchmark(
             data,
             models=models,
@@ -113,8 +224,8 @@ def main() -> None:
         print(f"== {mode} ({time.time() - t0:.0f} s, load {os.getloadavg()})")
         print(result.leaderboard().to_string())
         print(result.timings.to_string())
-        if args.rlipp and "vnn_druggene" in models:
-            run_rlipp("vnn_druggene", data, split, out, params["vnn_druggene"], args.rlipp_terms)
+        if args.rlipp and not args.shard and "vnn_druggene" in models and mode == modes[-1]:
+            run_rlipp("vnn_druggene", data, split, out, params["vnn_druggene"], args.rlipp_terms, args.rlipp_drugs)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,16 @@ def test_normalized_pearson_removes_baseline():
         normalized_pearson(base, base, baseline=base[:3])
 
 
+def test_normalized_pearson_of_the_baseline_itself_is_undefined():
+    # a prediction equal to the baseline up to float rounding has no residual signal
+    rng = np.random.default_rng(4)
+    base = rng.normal(5.0, 2.0, size=200)
+    y = base + rng.normal(size=200)
+    pred = (base.astype(np.float32)).astype(np.float64)  # rounding noise only (~1e-7 relative)
+    assert np.isnan(normalized_pearson(y, base + 1e-15 * rng.normal(size=200), baseline=base))
+    assert not np.isnan(normalized_pearson(y, pred + 1e-3 * rng.normal(size=200), baseline=base))
+
+
 def test_grouped_metric_min_size():
     g = np.array(["a"] * 12 + ["b"] * 3)
     y = np.arange(15.0)

@@ -374,3 +374,17 @@ def test_compiled_kernels_match_eager():
         grads.append({n: p.grad.clone() for n, p in net.named_parameters()})
     for name, g in grads[0].items():
         torch.testing.assert_close(grads[1][name], g, atol=1e-5, rtol=1e-4)
+
+
+def test_network_moves_its_sparsity_patterns_with_it():
+    # .to()/.double() must carry the (non-buffer) index tensors too, or CUDA/float64 runs
+    # would mix devices
+    genes = [f"g{i}" for i in range(60)]
+    net = VisibleNeuralNetwork(VNNStructure.from_hierarchy(random_hierarchy(genes)), n_channels=2, drug_dim=16)
+    moved = net.to("meta")
+    assert moved._pair_term.device.type == "meta"
+    assert all(p.crow.device.type == "meta" and p.perm_t.device.type == "meta" for p in moved._gene_patterns)
+    assert all(sel.device.type == "meta" for level in moved._child_patterns for _, sel, _ in level)
+    back = moved.to_empty(device="cpu").double()
+    assert back._gene_patterns[0].col.device.type == "cpu" and back._gene_patterns[0].col.dtype == torch.int64
+    assert back.gene_weight.dtype == torch.float64

@@ -1,5 +1,6 @@
 """Metrics (pure functions), the cross-validation runner, and the results schema."""
 
+from cellresponse.evaluate._merge import merge_benchmarks
 from cellresponse.evaluate._metrics import (
     METRICS,
     grouped_metric,
@@ -34,6 +35,7 @@ __all__ = [
     "grouped_metric",
     "leaderboard",
     "mae",
+    "merge_benchmarks",
     "normalized_pearson",
     "paired_tests",
     "paired_wilcoxon",

@@ -230,7 +230,6 @@ def run_benchmark(
     failures: list[dict[str, Any]] = []
     kind = data.perturbation_kind
     cfg: dict[str, Any] = _base_config(data, split, names, params, config, min_group_size)
-    scorers = task_scorers(data.task)
     naive = list(cfg["naive_baselines"])
 
     with _progress(progress) as bar:
@@ -277,29 +276,14 @@ def run_benchmark(
             pred_frames.append(fold_preds)
             scored = [n for n in names if n in fold_preds] + list(member_preds.columns)
             both = pd.concat([fold_preds, member_preds], axis=1)
-            result_frames.append(_score_fold(both, scored, kind, fold.fold, min_group_size))
             ctx = ScoreContext(data, scored, naive, kind, min_group_size)
-            for scorer in scorers:
-                if scorer.fold is not None:
-                    rows = scorer.fold(both, ctx).assign(fold=str(fold.fold))
-                    result_frames.append(rows[RESULT_COLUMNS])
+            result_frames.extend(score_fold_predictions(both, fold.fold, ctx))
             if out_dir is not None:  # write partial results after every fold
                 _write(out_dir, pred_frames, [_fold_rows(result_frames)], timings, failures, cfg, None)
                 _write_extras(out_dir, extras)
 
     predictions = pd.concat(pred_frames, ignore_index=True)
-    results = _fold_rows(result_frames)
-    stats = paired_tests(results, names, kind=kind)
-    all_scored = list(dict.fromkeys([*names, *results["model"]]))
-    ctx = ScoreContext(data, all_scored, naive, kind, min_group_size)
-    for scorer in scorers:
-        if scorer.summary is not None:
-            more_rows, more_stats = scorer.summary(results, ctx)
-            if len(more_rows):
-                results = pd.concat([results, more_rows[RESULT_COLUMNS]], ignore_index=True)
-            if len(more_stats):  # records: pandas warns when concatenating all-NA columns
-                records = [*stats.to_dict("records"), *more_stats[STATS_COLUMNS].to_dict("records")]
-                stats = pd.DataFrame(records, columns=STATS_COLUMNS)
+    results, stats = summarize_folds(result_frames, names, ScoreContext(data, names, naive, kind, min_group_size))
     cfg["peak_rss_mb"] = _peak_rss_mb()
     cfg["failures"] = failures
     cfg["coverage_gaps"] = (
@@ -332,6 +316,7 @@ def _base_config(
         "dataset_info": _jsonable(dict(data.info)),
         "split": split.describe(),
         "split_hash": split.hash,
+        "full_split_hash": split.full_hash,
         "models": names,
         "naive_baselines": [n for n in names if getattr(get_model_class(n), "is_naive_baseline", False)],
         "model_params": params,
@@ -368,6 +353,34 @@ def _write_extras(out: Path, extras: Mapping[tuple[str, str], list[pd.DataFrame]
 
 def _jsonable(obj: Any) -> Any:
     return json.loads(json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+
+
+def score_fold_predictions(preds: pd.DataFrame, fold: int, ctx: ScoreContext) -> list[pd.DataFrame]:
+    """Result rows of one fold: the generic metrics of ``ctx.models`` plus the task's fold scorers."""
+    frames = [_score_fold(preds, ctx.models, ctx.kind, fold, ctx.min_group_size)]
+    for scorer in task_scorers(ctx.data.task):
+        if scorer.fold is not None:
+            frames.append(scorer.fold(preds, ctx).assign(fold=str(fold))[RESULT_COLUMNS])
+    return frames
+
+
+def summarize_folds(
+    result_frames: list[pd.DataFrame], names: list[str], ctx: ScoreContext
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fold means, paired tests against the naive baselines and the task's summary scorers."""
+    results = _fold_rows(result_frames)
+    stats = paired_tests(results, names, kind=ctx.kind)
+    all_scored = list(dict.fromkeys([*names, *results["model"]]))
+    ctx = ScoreContext(ctx.data, all_scored, ctx.naive, ctx.kind, ctx.min_group_size)
+    for scorer in task_scorers(ctx.data.task):
+        if scorer.summary is not None:
+            more_rows, more_stats = scorer.summary(results, ctx)
+            if len(more_rows):
+                results = pd.concat([results, more_rows[RESULT_COLUMNS]], ignore_index=True)
+            if len(more_stats):  # records: pandas warns when concatenating all-NA columns
+                records = [*stats.to_dict("records"), *more_stats[STATS_COLUMNS].to_dict("records")]
+                stats = pd.DataFrame(records, columns=STATS_COLUMNS)
+    return results, stats
 
 
 def _score_fold(preds: pd.DataFrame, names: list[str], kind: str, fold: int, min_group_size: int) -> pd.DataFrame:
@@ -506,7 +519,9 @@ def _write(
     cfg: dict[str, Any],
     stats: pd.DataFrame | None,
 ) -> None:
-    pd.concat(pred_frames, ignore_index=True).to_csv(out / "predictions.csv.gz", index=False, float_format="%.6g")
+    # 9 significant digits: float32 predictions round-trip exactly, so re-scoring a
+    # written file (merge_benchmarks) gives the in-memory scores
+    pd.concat(pred_frames, ignore_index=True).to_csv(out / "predictions.csv.gz", index=False, float_format="%.9g")
     pd.concat(result_frames, ignore_index=True).to_csv(out / "results.csv", index=False, float_format="%.6g")
     pd.DataFrame(timings).to_csv(out / "timings.csv", index=False, float_format="%.4g")
     if stats is not None:

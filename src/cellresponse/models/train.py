@@ -84,12 +84,17 @@ class PairBatcher:
         torch = _import_torch()
         self.entities = entities
         self.batch_size = int(batch_size)
-        self.cell_rows = torch.from_numpy(entities.cell_ids.get_indexer(pd.Index(data.cell_lines)))
-        self.drug_rows = torch.from_numpy(entities.drug_ids.get_indexer(pd.Index(data.perturbations)))
-        if (self.cell_rows < 0).any() or (self.drug_rows < 0).any():
+        cell_rows = entities.cell_ids.get_indexer(pd.Index(data.cell_lines))
+        drug_rows = entities.drug_ids.get_indexer(pd.Index(data.perturbations))
+        if (cell_rows < 0).any() or (drug_rows < 0).any():
             raise KeyError("some cell lines or drugs of the data have no feature rows")
+        # indices and targets live where the entity tensors live (the shuffling order stays
+        # on the CPU, seeded by a CPU generator, so batches are the same on every device)
+        self.device = entities.cells.device
+        self.cell_rows = torch.from_numpy(cell_rows).to(self.device)
+        self.drug_rows = torch.from_numpy(drug_rows).to(self.device)
         y = (np.asarray(data.y, dtype=np.float64) - y_shift) / y_scale
-        self.y = torch.from_numpy(y.astype(np.float32))
+        self.y = torch.from_numpy(y.astype(np.float32)).to(self.device)
         self.n = len(data)
 
     def __len__(self) -> int:
@@ -103,14 +108,15 @@ class PairBatcher:
             idx = order[start : start + self.batch_size]
             if drop_last_single and len(idx) < 2:
                 continue
-            uc, ci = torch.unique(self.cell_rows[idx], return_inverse=True)
-            ud, di = torch.unique(self.drug_rows[idx], return_inverse=True)
+            at = idx.to(self.device)
+            uc, ci = torch.unique(self.cell_rows[at], return_inverse=True)
+            ud, di = torch.unique(self.drug_rows[at], return_inverse=True)
             yield Batch(
                 cells=self.entities.cells.index_select(0, uc),
                 drugs=self.entities.drugs.index_select(0, ud),
                 cell_index=ci,
                 drug_index=di,
-                y=self.y[idx],
+                y=self.y[at],
                 rows=idx.numpy(),
             )
 
@@ -261,12 +267,17 @@ class TorchModel(ResponseModel):
         with torch_settings(num_threads=self.num_threads, deterministic=False, seed=None):
             # in eval mode pairs are independent: large batches let each distinct entity be
             # encoded once for many pairs
-            batcher = PairBatcher(data, self._entity_tensors(data), batch_size=max(self.batch_size, 65536))
-            network = self.network_.eval()
+            batcher = PairBatcher(
+                data, self._to_device(self._entity_tensors(data)), batch_size=max(self.batch_size, 65536)
+            )
+            network = self.network_.to(self.device).eval()
             out = np.empty(len(data), dtype=np.float32)
-            with torch.no_grad():
-                for batch in batcher.batches():
-                    out[batch.rows] = self._predict_batch(network, batch).numpy()
+            try:
+                with torch.no_grad():
+                    for batch in batcher.batches():
+                        out[batch.rows] = self._predict_batch(network, batch).cpu().numpy()
+            finally:
+                self.network_ = network.to("cpu")
         return out * self.y_scale_ + self.y_shift_
 
     # --------------------------------------------------------------- state

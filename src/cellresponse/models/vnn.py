@@ -144,9 +144,6 @@ class _VNNBase(TorchModel):
 
         if self.aux_reduction not in ("sum", "mean"):
             raise ValueError(f"aux_reduction must be 'sum' or 'mean', got {self.aux_reduction!r}")
-        if not str(self.device).startswith("cpu"):
-            # the sparsity patterns and index tensors live on the CPU; untested elsewhere
-            raise ValueError(f"{type(self).__name__} runs on device='cpu' only, got {self.device!r}")
 
         hierarchy = self._hierarchy(self._measured_genes(data))
         self.hierarchy_summary_ = hierarchy.summary()

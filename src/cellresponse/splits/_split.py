@@ -20,9 +20,10 @@ grouping, so early stopping never sees a test group and is as "unseen" as the te
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,27 @@ class Split:
                 h.update(np.sort(arr).astype(np.int64).tobytes())
                 h.update(b"|")
         return h.hexdigest()[:16]
+
+    @property
+    def full_hash(self) -> str:
+        """Hash of the split these folds were selected from (:meth:`select_folds`); else :attr:`hash`."""
+        return str(self.notes.get("full_split_hash", self.hash))
+
+    def select_folds(self, folds: Iterable[int]) -> Split:
+        """The same split restricted to the outer ``folds`` (a shard of a benchmark).
+
+        The split file (``assignment``) stays whole and ``full_hash`` names the full
+        split, so shards run on different folds can be merged
+        (:func:`cellresponse.evaluate.merge_benchmarks`).
+        """
+        wanted = sorted({int(f) for f in folds})
+        have = {f.fold for f in self.folds}
+        unknown = [f for f in wanted if f not in have]
+        if unknown:
+            raise ValueError(f"folds {unknown} are not in the split (it has {sorted(have)})")
+        notes = {**self.notes, "full_split_hash": self.full_hash, "selected_folds": wanted}
+        kept = tuple(f for f in self.folds if f.fold in wanted)
+        return dataclasses.replace(self, folds=kept, notes=notes)
 
     def to_csv(self, path: PathLike) -> Path:
         """Write the split file (key columns + integer ``fold``)."""

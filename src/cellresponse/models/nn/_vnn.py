@@ -65,6 +65,7 @@ the one large lever left.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import warnings
@@ -206,6 +207,11 @@ class _Pattern:
         r, c = torch.from_numpy(rows.astype(np.int64)), torch.from_numpy(cols.astype(np.int64))
         return cls(shape, r, c, crow, col, perm, crow_t, col_t, perm_t)
 
+    def map(self, fn: Any) -> _Pattern:
+        """The same pattern with ``fn`` (e.g. a device move) applied to every index tensor."""
+        moved = {f.name: fn(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "shape"}
+        return _Pattern(shape=self.shape, **moved)
+
     def apply(self, x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
         """``A @ x``; small matrices are densified (sparse kernels have ~ms of overhead)."""
         if self.shape[0] * self.shape[1] <= _DENSE_MAX:
@@ -313,6 +319,9 @@ class VisibleNeuralNetwork(nn.Module):
 
     bn_mean: torch.Tensor
     bn_var: torch.Tensor
+    _pair_term: torch.Tensor
+    _gene_patterns: list[_Pattern]
+    _child_patterns: list[list[tuple[int, torch.Tensor, _Pattern]]]
 
     def __init__(
         self,
@@ -377,6 +386,15 @@ class VisibleNeuralNetwork(nn.Module):
         self._reinit_modules(gen, sc)
         self._build_plans()
 
+    def _apply(self, fn: Any, recurse: bool = True) -> VisibleNeuralNetwork:
+        # the sparsity patterns are plain tensors, not buffers (they are rebuilt from the
+        # structure, never saved); move them with the parameters on .to(device)
+        super()._apply(fn, recurse)
+        self._pair_term = fn(self._pair_term)
+        self._gene_patterns = [p.map(fn) for p in self._gene_patterns]
+        self._child_patterns = [[(cl, fn(sel), p.map(fn)) for cl, sel, p in lv] for lv in self._child_patterns]
+        return self
+
     def _reinit_modules(self, gen: torch.Generator, scale: float) -> None:
         with torch.no_grad():
             for mod in self.modules():
@@ -391,10 +409,11 @@ class VisibleNeuralNetwork(nn.Module):
     def _build_plans(self) -> None:
         s = self.structure
         k, c = self.n_hidden, self.n_channels
+        self._pair_term = torch.from_numpy(s.pair_term)
         bounds = np.searchsorted(s.term_level, np.arange(s.n_levels + 1))
         self._levels: list[tuple[int, int]] = [(int(bounds[i]), int(bounds[i + 1])) for i in range(s.n_levels)]
         pair_starts = np.searchsorted(s.pair_term, np.arange(s.n_terms + 1))
-        self._gene_patterns: list[_Pattern] = []
+        self._gene_patterns = []
         self._gene_pair_slices: list[tuple[int, int]] = []
         kk, cc = np.arange(k), np.arange(c)
         for lo, hi in self._levels:
@@ -407,7 +426,7 @@ class VisibleNeuralNetwork(nn.Module):
             self._gene_patterns.append(_Pattern.build(rows, cols, ((hi - lo) * k, s.n_genes * c)))
             self._gene_pair_slices.append((p0, p1))
         # children -> parents: one pattern per (parent level, child level); child_weight[e, i, j]
-        self._child_patterns: list[list[tuple[int, torch.Tensor, _Pattern]]] = []
+        self._child_patterns = []
         for lv, (lo, hi) in enumerate(self._levels):
             per_level = []
             sel_parent = (s.edge_parent >= lo) & (s.edge_parent < hi)
@@ -484,9 +503,9 @@ class VisibleNeuralNetwork(nn.Module):
             raise ValueError("the batch has NaN or infinite features; impute them before the network")
         n_cells, n_drugs = genes.shape[0], drug.shape[0]
         if cell_index is None:
-            cell_index = torch.arange(n_cells)
+            cell_index = torch.arange(n_cells, device=genes.device)
         if drug_index is None:
-            drug_index = torch.arange(n_drugs)
+            drug_index = torch.arange(n_drugs, device=genes.device)
         if cell_index.shape != drug_index.shape:
             raise ValueError(f"cell_index {tuple(cell_index.shape)} and drug_index {tuple(drug_index.shape)} differ")
         n_pairs = int(cell_index.shape[0])
@@ -497,8 +516,8 @@ class VisibleNeuralNetwork(nn.Module):
         xt = genes.reshape(n_cells, s.n_genes * c).t().contiguous()  # (G*C, U)
         # folded direct-gene weights and biases (per step, not per sample)
         w_eff = (self.gene_weight[:, :, None] * self.term_gene_weight[:, None, :]).reshape(-1, k)
-        gene_bias = torch.zeros(s.n_terms, k, dtype=w_eff.dtype).index_add(
-            0, torch.from_numpy(s.pair_term), self.gene_bias[:, None] * self.term_gene_weight
+        gene_bias = w_eff.new_zeros(s.n_terms, k).index_add(
+            0, self._pair_term, self.gene_bias[:, None] * self.term_gene_weight
         )
         bias = self.term_bias + gene_bias
         states: list[torch.Tensor] = []
@@ -690,8 +709,8 @@ def _grouped_mse(pred: torch.Tensor, target: torch.Tensor, index: torch.Tensor) 
     """
     n_groups = pred.shape[1]
     cnt = torch.bincount(index, minlength=n_groups).to(pred.dtype)
-    s1 = torch.zeros(n_groups, dtype=pred.dtype).index_add(0, index, target)
-    s2 = torch.zeros(n_groups, dtype=pred.dtype).index_add(0, index, target * target)
+    s1 = pred.new_zeros(n_groups).index_add(0, index, target)
+    s2 = pred.new_zeros(n_groups).index_add(0, index, target * target)
     return (pred * pred @ cnt - 2 * (pred @ s1) + s2.sum()) / target.shape[0]
 
 
