@@ -35,6 +35,7 @@ fewer multiply-adds with a sparse-input kernel); ``compile_kernels=True`` saves 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -48,6 +49,7 @@ from torch import nn
 
 from cellresponse._paths import data_root
 from cellresponse.models.nn._vnn import VisibleNeuralNetwork, VNNStructure, vnn_loss
+from cellresponse.models.train import reuse_large_allocations
 from cellresponse.ontology import read_drugcell_ontology
 
 
@@ -115,10 +117,21 @@ def main() -> None:
     ap.add_argument("--skip-reference", action="store_true")
     ap.add_argument("--reference-steps", type=int, default=1)
     ap.add_argument("--compile", action="store_true", help="compile_kernels=True (torch.compile)")
+    ap.add_argument(
+        "--default-malloc",
+        action="store_true",
+        help="leave glibc's mmap threshold alone (the models train under reuse_large_allocations)",
+    )
     args = ap.parse_args()
+    with contextlib.nullcontext() if args.default_malloc else reuse_large_allocations():
+        measure(args)
+
+
+def measure(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     root = data_root()
     result: dict[str, object] = {"threads": args.threads, "batch": args.batch, "load_before": os.getloadavg()}
+    result["malloc"] = "default" if args.default_malloc else "reuse_large_allocations"
 
     h = read_drugcell_ontology(root / "drugcell" / "drugcell_ont.txt.gz")
     result["hierarchy"] = h.summary() | {"level_sizes": [len(lv) for lv in h.levels]}

@@ -134,6 +134,7 @@ def _reference_predict(ref: ReferenceVNN, net: VisibleNeuralNetwork, x: torch.Te
 def test_vectorized_matches_per_term_reference(channels, dense_max, monkeypatch):
     """Sparse (dense_max=0) and densified paths both equal the per-term reference."""
     monkeypatch.setattr("cellresponse.models.nn._vnn._DENSE_MAX", dense_max)
+    monkeypatch.setattr("cellresponse.models.nn._vnn._DENSE_MIN_FILL", 0.0)
     torch.set_num_threads(1)
     genes = [f"G{i:02d}" for i in range(25)]
     h = random_hierarchy(genes)

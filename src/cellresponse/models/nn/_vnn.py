@@ -55,12 +55,16 @@ How it differs from the reference (same function, same parameters, different ari
   (``standardize_target=True``); DrugCell trained on AUC in [0, 1.5] where the bounded
   ``tanh`` -> ``Linear(1, 1)`` output needs no scaling, LN_IC50 spans about -8 to 10.
 
-Speed (DrugCell ontology, batch 5000, ``benchmarks/bench_vnn_throughput.py``): ~0.17-0.19
-CPU s per 1,000 training pairs, ~5k pairs/s per free core, about 8x below the ~40k/s
-that a dense-roofline estimate allows on 2 cores. The sparse products (~240 k
-multiply-adds per pair through CSR SpMM / SDDMM at ~1-2 G/s per core) dominate; then the
-elementwise passes over the neurons. Exploiting the sparsity of binary mutation inputs is
-the one large lever left.
+Speed (DrugCell ontology, batch 5000 with ~1,120 distinct cell lines,
+``benchmarks/bench_vnn_throughput.py --threads 2``): ~16k training and ~63k inference
+pairs/s, peak RSS ~970 MB. Two things mattered: small child-to-parent matrices are
+densified only when at least 1/16 of their entries are non-zero (densifying every matrix
+under 1 M entries had sent 2.7 G multiply-adds per forward through dense products), and
+training runs under :func:`~cellresponse.models.train.reuse_large_allocations`, which
+stops glibc from unmapping and page-faulting the ~40 MB neuron tensors every step.
+CSR products run at ~6-7 G multiply-adds/s per core here, so a gather/scatter gene
+layer for sparse binary mutations (50x fewer multiply-adds) was measured and dropped: its
+index traffic made it 1.4x slower.
 """
 
 from __future__ import annotations
@@ -169,8 +173,12 @@ class VNNStructure:
         return cls(tuple(term_names), tuple(gene_names), **get)
 
 
-# Matrices up to this many entries are applied densely.
+# Matrices up to _DENSE_MAX entries whose non-zeros fill at least _DENSE_MIN_FILL of them
+# are applied densely: a dense product does ~10x more multiply-adds per second than a CSR
+# one, but on a 2 % filled matrix it does 50x more of them (on the DrugCell ontology the
+# size rule alone sent 2.7 G multiply-adds per forward through dense products).
 _DENSE_MAX = 1 << 20
+_DENSE_MIN_FILL = 1 / 16
 
 
 @dataclass(frozen=True)
@@ -214,10 +222,16 @@ class _Pattern:
 
     def apply(self, x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
         """``A @ x``; small matrices are densified (sparse kernels have ~ms of overhead)."""
-        if self.shape[0] * self.shape[1] <= _DENSE_MAX:
+        if self.dense:
             dense = values.new_zeros(self.shape).index_put((self.rows, self.cols), values)
             return dense @ x
         return _SparseLinear.apply(x, values, self)
+
+    @property
+    def dense(self) -> bool:
+        """Apply as a dense matrix (small and not too sparse)."""
+        size = self.shape[0] * self.shape[1]
+        return size <= _DENSE_MAX and len(self.col) >= _DENSE_MIN_FILL * size
 
     def matrix(self, values: torch.Tensor, *, transpose: bool = False) -> torch.Tensor:
         with warnings.catch_warnings():
@@ -263,7 +277,7 @@ class _SparseLinear(torch.autograd.Function):
 
 def _accumulate(z: torch.Tensor, pattern: _Pattern, x: torch.Tensor, values: torch.Tensor) -> None:
     """``z += A @ x`` in place (no autograd)."""
-    if pattern.shape[0] * pattern.shape[1] <= _DENSE_MAX:
+    if pattern.dense:
         z.addmm_(values.new_zeros(pattern.shape).index_put_((pattern.rows, pattern.cols), values), x)
     else:
         z.addmm_(pattern.matrix(values), x)
@@ -461,7 +475,7 @@ class VisibleNeuralNetwork(nn.Module):
                     wsel = self.child_weight.index_select(0, sel).reshape(-1)
                     _accumulate(z, pattern, states[cl].view(-1, n_cells), wsel)
                 torch.tanh_(z)
-                z.mul_(scale[lo:hi].reshape(-1, 1)).add_(shift[lo:hi].reshape(-1, 1))
+                torch.addcmul(shift[lo:hi].reshape(-1, 1), z, scale[lo:hi].reshape(-1, 1), out=z)  # one pass
                 states.append(z.view(n, k, n_cells))
         return states
 
@@ -499,7 +513,9 @@ class VisibleNeuralNetwork(nn.Module):
             genes = genes.unsqueeze(-1)
         if genes.shape[1:] != (s.n_genes, c):
             raise ValueError(f"genes must have shape (U, {s.n_genes}, {c}); got {tuple(genes.shape)}")
-        if not bool(torch.isfinite(genes).all()) or not bool(torch.isfinite(drug).all()):
+        # one reduction instead of an elementwise mask: a NaN or inf anywhere makes the sum
+        # non-finite (finite features would need |x| ~ 1e34 to overflow it)
+        if not bool(torch.isfinite(genes.sum())) or not bool(torch.isfinite(drug.sum())):
             raise ValueError("the batch has NaN or infinite features; impute them before the network")
         n_cells, n_drugs = genes.shape[0], drug.shape[0]
         if cell_index is None:
