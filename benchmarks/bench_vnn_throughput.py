@@ -24,12 +24,11 @@ Also prints the implementation-independent work per training step
 forward + weight gradient (+ input gradient for the children), over the batch's distinct
 cell lines; ``activation_mb_per_train_step``: size of one tensor of term neurons) and
 ``fraction_of_40k_train_limit``. On the DrugCell ontology at batch 5000 (~1,120 distinct
-cell lines) a step is ~1.2 G sparse multiply-adds (~240 k per pair) through CSR
-SpMM / SDDMM kernels that reach ~1-2 G/s per core, plus ~10 passes fwd + bwd over
-56 MB neuron tensors: ~0.17-0.19 CPU s per 1,000 training pairs, i.e. ~5k pairs/s per
-free core, an order of magnitude below ~40k/s. The remaining lever is the input's
-sparsity (binary mutations, ~2 % non-zero here: the gene layer's forward would need ~50x
-fewer multiply-adds with a sparse-input kernel); ``compile_kernels=True`` saves ~10 %.
+cell lines) a step is ~1.2 G sparse multiply-adds (~240 k per pair); CSR products run at
+~6-7 G/s per core, and the rest is ~10 passes fwd + bwd over 56 MB neuron tensors.
+Measured at 2 threads on the 2-core machine: ~16k training pairs/s (~40 % of the ~40k/s
+limit), ~63k inference pairs/s, peak RSS ~970 MB. ``--default-malloc`` shows the cost of
+glibc unmapping and page-faulting the large tensors every step (~11k training pairs/s).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ class BenchmarkConfig:
     task: str = "response"
     split: str = "lco"
     folds: int | None = 5
+    only_folds: list[int] | None = None
     seed: int = 0
     valid_fraction: float = 0.1
     split_file: str | None = None

@@ -31,16 +31,19 @@ def load_for_config(cfg: BenchmarkConfig) -> Dataset:
 
 
 def split_for_config(data: Dataset, cfg: BenchmarkConfig) -> Split:
-    """The split a config asks for: a split file (IDs harmonized) or a generated split."""
+    """The split a config asks for: a split file (IDs harmonized) or a generated split,
+    restricted to ``cfg.only_folds`` when the run is a shard."""
     if cfg.split_file:
-        return read_split_file(
+        split = read_split_file(
             cfg.split_file,
             data,
             resolve_cell_line=_cell_line_resolver(data),
             valid_fraction=cfg.valid_fraction,
             seed=cfg.seed,
         )
-    return make_split(data, mode=cfg.split, n_folds=cfg.folds, seed=cfg.seed, valid_fraction=cfg.valid_fraction)
+    else:
+        split = make_split(data, mode=cfg.split, n_folds=cfg.folds, seed=cfg.seed, valid_fraction=cfg.valid_fraction)
+    return split.select_folds(cfg.only_folds) if cfg.only_folds is not None else split
 
 
 def _cell_line_resolver(data: Dataset) -> Any:

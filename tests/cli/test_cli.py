@@ -54,3 +54,24 @@ def test_user_errors_are_one_line(tmp_path, capsys):
     bad.write_text("modles = ['x']\n")
     assert main(["benchmark", "--config", str(bad)]) == 2
     assert "unknown keys ['modles']" in capsys.readouterr().err
+
+
+def test_benchmark_shards_merge_into_one_run(tmp_path, capsys):
+    common = ["benchmark", "--dataset", "gdsc2_demo", "--split", "lco", "--folds", "3", "--models", "ridge_per_drug",
+              "--param", "ridge_per_drug.n_top_genes=100", "--no-progress"]  # fmt: skip
+    assert main([*common, "--out", str(tmp_path / "whole")]) == 0
+    assert main([*common, "--only-folds", "0", "--out", str(tmp_path / "a")]) == 0
+    assert main([*common, "--only-folds", "1,2", "--out", str(tmp_path / "b")]) == 0
+    assert json.loads((tmp_path / "a" / "config.json").read_text())["split"]["n_folds"] == 1
+    assert main(["merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "m")]) == 0
+    whole = json.loads((tmp_path / "whole" / "config.json").read_text())
+    merged = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert merged["split_hash"] == whole["split_hash"] and merged["split"]["n_folds"] == 3
+    assert (tmp_path / "m" / "report.html").is_file()
+    key = ["model", "fold", "metric", "group_by", "group"]
+    a = pd.read_csv(tmp_path / "whole" / "results.csv").set_index(key)["value"].sort_index()
+    b = pd.read_csv(tmp_path / "m" / "results.csv").set_index(key)["value"].sort_index()
+    primary = ("ridge_per_drug", "all", "per_drug_pearson_mean", "all", "all")
+    assert b[primary] == pytest.approx(a[primary], rel=1e-5)
+    assert main(["merge", str(tmp_path), "--out", str(tmp_path / "x")]) == 2
+    assert "is not a benchmark results directory (no config.json)" in capsys.readouterr().err

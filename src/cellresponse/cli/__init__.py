@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, str] = {
     "train": "train",
     "predict": "predict",
     "report": "report",
+    "merge": "merge",
     "data": "data",
     "de": "de",
     "explore": "explore",

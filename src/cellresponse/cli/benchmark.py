@@ -21,6 +21,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--target", help="target, e.g. ln_ic50 or auc (default: the dataset's first)")
     p.add_argument("--split", help="lco, lpo, ldo, lto, lbo, or a full mode name (default lco)")
     p.add_argument("--folds", type=int, help="number of outer folds (default 5)")
+    p.add_argument("--only-folds", help="comma-separated outer folds to run (a shard; see `cellresponse merge`)")
     p.add_argument("--seed", type=int, help="seed of the split and of the models' randomness")
     p.add_argument("--valid-fraction", type=float, help="inner validation fraction of training groups")
     p.add_argument("--split-file", help="CSV with key columns (cell_line, drug, tissue, ...) and fold")
@@ -44,6 +45,7 @@ def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
         "target": args.target,
         "split": args.split,
         "folds": args.folds,
+        "only_folds": [int(f) for f in args.only_folds.split(",")] if args.only_folds else None,
         "seed": args.seed,
         "valid_fraction": args.valid_fraction,
         "split_file": args.split_file,
