@@ -127,28 +127,31 @@ def run_shards(args: argparse.Namespace, models: list[str], modes: list[str]) ->
         **{v: str(args.cpu_threads) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},
     }
 
-    def child(job: tuple[str, int, str]) -> tuple[tuple[str, int, str], int, float]:
-        mode, fold, model = job
-        out = root / "shards" / mode / f"fold{fold}_{model}"
+    def child(name: str, out: Path, cmd: list[str]) -> tuple[str, int, float]:
         out.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, __file__, "--out", str(out), "--splits", mode, "--use-folds", str(fold)]
-        cmd += ["--models", model, "--shard", *passthrough]
         t0 = time.time()
         with open(out / "log.txt", "w") as log:
-            rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
-        return job, rc, time.time() - t0
+            rc = subprocess.run([sys.executable, __file__, "--out", str(out), *cmd], stdout=log,
+                                stderr=subprocess.STDOUT, env=env).returncode  # fmt: skip
+        return name, rc, time.time() - t0
 
-    extra = []
-    if args.rlipp:
-        extra.append(("rlipp", folds[0], "vnn_druggene"))
+    commands = [
+        (str(job), root / "shards" / job[0] / f"fold{job[1]}_{job[2]}",
+         ["--splits", job[0], "--use-folds", str(job[1]), "--models", job[2], "--shard", *passthrough])
+        for job in jobs
+    ]  # fmt: skip
+    if args.rlipp:  # refits vnn_druggene on the first fold of the last mode, after the shards
+        commands.append(
+            ("rlipp", root / "rlipp",
+             ["--splits", modes[-1], "--use-folds", str(folds[0]), "--models", "vnn_druggene", "--rlipp",
+              "--rlipp-only", "--rlipp-terms", str(args.rlipp_terms), "--rlipp-drugs", str(args.rlipp_drugs),
+              *passthrough])
+        )  # fmt: skip
     t0 = time.time()
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(child, j) for j in jobs]
-        if extra:
-            futures.insert(0, pool.submit(rlipp_child, args, root, modes[-1], folds[0], passthrough, env))
-        for fut in as_completed(futures):
-            job, rc, secs = fut.result()
-            print(f"shard {job}: rc={rc} {secs:.0f} s (elapsed {time.time() - t0:.0f} s)", flush=True)
+        for fut in as_completed([pool.submit(child, *c) for c in commands]):
+            name, rc, secs = fut.result()
+            print(f"shard {name}: rc={rc} {secs:.0f} s (elapsed {time.time() - t0:.0f} s)", flush=True)
     data = load(args)
     for mode in modes:
         shards = sorted((root / "shards" / mode).glob("fold*_*"))
@@ -157,20 +160,6 @@ def run_shards(args: argparse.Namespace, models: list[str], modes: list[str]) ->
         print(f"== {mode}: merged {len(done)} shards")
         print(result.leaderboard().to_string())
     print(f"== total {time.time() - t0:.0f} s")
-
-
-def rlipp_child(
-    args, root: Path, mode: str, fold: int, passthrough: list[str], env
-) -> tuple[tuple[str, int, str], int, float]:
-    out = root / "rlipp"
-    out.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, __file__, "--out", str(out), "--splits", mode, "--use-folds", str(fold)]
-    cmd += ["--models", "vnn_druggene", "--rlipp", "--rlipp-only", "--rlipp-terms", str(args.rlipp_terms)]
-    cmd += ["--rlipp-drugs", str(args.rlipp_drugs), *passthrough]
-    t0 = time.time()
-    with open(out / "log.txt", "w") as log:
-        rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
-    return ("rlipp", fold, "vnn_druggene"), rc, time.time() - t0
 
 
 def main() -> None:

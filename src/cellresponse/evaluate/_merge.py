@@ -46,8 +46,10 @@ def _read_shard(path: Path) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]
     if not cfg.get("complete", False):
         raise ValueError(f"shard {path} is incomplete (config.json says complete=false); rerun it first")
     preds = pd.read_csv(path / "predictions.csv.gz")
-    timings_path = path / "timings.csv"
-    timings = pd.read_csv(timings_path) if timings_path.stat().st_size > 1 else pd.DataFrame()
+    try:
+        timings = pd.read_csv(path / "timings.csv")
+    except pd.errors.EmptyDataError:  # a run whose models all failed writes no timing rows
+        timings = pd.DataFrame()
     return cfg, preds, timings
 
 
