@@ -55,3 +55,25 @@ def test_scaler_uses_training_cell_lines_only(response_ds):
 
 def test_progress_bar_runs(response_ds):
     make_model("mlp_cnv", progress=True, **FAST).fit(response_ds)
+
+
+@pytest.mark.parametrize("drug_offset", [True, False])
+def test_drug_offset_is_added_back_to_the_network_output(response_ds, tmp_path, drug_offset):
+    import pandas as pd
+    import torch
+
+    train = response_ds.subset(np.flatnonzero(response_ds.perturbations != response_ds.perturbations[0]))
+    model = make_model("mlp_all", fast_dev_run=True, drug_offset=drug_offset, **FAST).fit(train, valid=train)
+    with torch.no_grad():  # a network that outputs 0 leaves exactly the offset + training shift
+        for p in model.network_.parameters():
+            p.zero_()
+    pred = model.predict(response_ds)
+    means = pd.Series(train.y).groupby(train.perturbations).mean()
+    expected = means.reindex(response_ds.perturbations).fillna(float(np.mean(train.y))).to_numpy()
+    if drug_offset:  # unseen drug (the one left out) -> the global training mean
+        np.testing.assert_allclose(pred, expected + model.y_shift_, rtol=1e-6)
+        assert abs(model.y_shift_) < 1e-9 and model.y_scale_ < np.std(train.y)
+    else:
+        np.testing.assert_allclose(pred, np.full(len(pred), np.mean(train.y)), rtol=1e-6)
+    model.save(tmp_path / "m")
+    np.testing.assert_allclose(load_model(tmp_path / "m").predict(response_ds), pred, rtol=1e-6)

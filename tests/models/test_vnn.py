@@ -322,7 +322,7 @@ def test_vnn_load_rejects_other_format_version(vnn_setup, tmp_path):
     (tmp_path / "m" / "model.json").write_text(json.dumps(doc))
     with pytest.raises(ValueError, match="format_version"):
         load_model(tmp_path / "m")
-    doc["format_version"] = 1
+    doc["format_version"] = make_model("vnn_drugcell").format_version
     del doc["state"]["network"]
     (tmp_path / "m" / "model.json").write_text(json.dumps(doc))
     with pytest.raises(ValueError, match="another version"):

@@ -136,6 +136,7 @@ class _MLPBase(TorchModel):
         deterministic: bool = True,
         random_state: int = 0,
         fast_dev_run: bool = False,
+        drug_offset: bool = True,
         standardize_target: bool = True,
     ) -> None:
         self.cell_hidden = cell_hidden
@@ -155,6 +156,7 @@ class _MLPBase(TorchModel):
         self.deterministic = deterministic
         self.random_state = random_state
         self.fast_dev_run = fast_dev_run
+        self.drug_offset = drug_offset
         self.standardize_target = standardize_target
 
     def _prepare(self, data: Dataset) -> None:

@@ -22,12 +22,13 @@ import copy
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from cellresponse.data import Dataset
+from cellresponse.models._drug_offset import DrugOffset
 from cellresponse.models.base import ResponseModel
 
 if TYPE_CHECKING:
@@ -76,10 +77,19 @@ class PairBatcher:
         Per-entity tensors covering every cell line and drug of ``data``.
     batch_size
         Pairs per batch.
+    y_shift, y_scale
+        Targets are ``(y - y_shift) / y_scale``; ``y_shift`` is a number or one value per
+        observation.
     """
 
     def __init__(
-        self, data: Dataset, entities: EntityTensors, *, batch_size: int, y_shift: float = 0.0, y_scale: float = 1.0
+        self,
+        data: Dataset,
+        entities: EntityTensors,
+        *,
+        batch_size: int,
+        y_shift: float | np.ndarray = 0.0,
+        y_scale: float = 1.0,
     ) -> None:
         torch = _import_torch()
         self.entities = entities
@@ -213,10 +223,15 @@ class TorchModel(ResponseModel):
     Subclasses define ``__init__`` with their hyperparameters, which must include the
     trainer settings read here: ``epochs``, ``batch_size``, ``lr``, ``weight_decay``,
     ``patience``, ``valid_fraction``, ``device``, ``num_threads``, ``progress``,
-    ``deterministic``, ``random_state``, ``standardize_target`` (train on the target
-    standardised with training mean/std; predictions are mapped back) and
+    ``deterministic``, ``random_state``, ``drug_offset`` (learn the deviation from each
+    drug's training mean, :mod:`cellresponse.models._drug_offset`),
+    ``standardize_target`` (train on the target -- or its deviation from the drug
+    offset -- standardised with training mean/std; predictions are mapped back) and
     ``fast_dev_run`` (stop after one batch).
     """
+
+    # format 2: the drug offset joined the saved state
+    format_version: ClassVar[int] = 2
 
     epochs: int
     batch_size: int
@@ -230,6 +245,7 @@ class TorchModel(ResponseModel):
     deterministic: bool
     random_state: int
     fast_dev_run: bool
+    drug_offset: bool
     standardize_target: bool
 
     # ---------------------------------------------------------------- hooks
@@ -270,18 +286,22 @@ class TorchModel(ResponseModel):
             device=self.device,
         ):
             self._prepare(data)
-            y = np.asarray(data.y, dtype=np.float64)
+            self.offset_ = DrugOffset.fit(data) if self.drug_offset else None
+            y = np.asarray(data.y, dtype=np.float64) - self._offset(data)
             if self.standardize_target:
                 self.y_shift_, self.y_scale_ = float(y.mean()), float(y.std()) or 1.0
             else:
                 self.y_shift_, self.y_scale_ = 0.0, 1.0
-            scale = {"y_shift": self.y_shift_, "y_scale": self.y_scale_}
             network = self._build_network().to(self.device)
-            train_b = PairBatcher(
-                data, self._to_device(self._entity_tensors(data)), batch_size=self.batch_size, **scale
-            )
-            valid_b = PairBatcher(
-                valid, self._to_device(self._entity_tensors(valid)), batch_size=self.batch_size, **scale
+            train_b, valid_b = (
+                PairBatcher(
+                    part,
+                    self._to_device(self._entity_tensors(part)),
+                    batch_size=self.batch_size,
+                    y_shift=self.y_shift_ + self._offset(part),
+                    y_scale=self.y_scale_,
+                )
+                for part in (data, valid)
             )
             self.history_ = train_loop(
                 network,
@@ -299,6 +319,12 @@ class TorchModel(ResponseModel):
                 device=self.device,
             )
         self.network_ = network.to("cpu").eval()
+
+    def _offset(self, data: Dataset) -> np.ndarray:
+        """Each observation's drug offset (zeros without ``drug_offset``)."""
+        if self.offset_ is None:
+            return np.zeros(len(data))
+        return self.offset_(data.perturbations)
 
     def _to_device(self, ent: EntityTensors) -> EntityTensors:
         if self.device == "cpu":
@@ -321,12 +347,13 @@ class TorchModel(ResponseModel):
                         out[batch.rows] = self._predict_batch(network, batch).cpu().numpy()
             finally:
                 self.network_ = network.to("cpu")
-        return out * self.y_scale_ + self.y_shift_
+        return out * self.y_scale_ + self.y_shift_ + self._offset(data)
 
     # --------------------------------------------------------------- state
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         meta, arrays = self._prep_state()
         state = {f"net.{k}": v.detach().cpu().numpy() for k, v in self.network_.state_dict().items()}
+        offset_meta, offset_arrays = self.offset_.state() if self.offset_ is not None else (None, {})
         return (
             {
                 "network": self._network_meta(),
@@ -334,8 +361,9 @@ class TorchModel(ResponseModel):
                 "history": self.history_,
                 "y_shift": self.y_shift_,
                 "y_scale": self.y_scale_,
+                "offset": offset_meta,
             },
-            {**arrays, **state},
+            {**arrays, **state, **offset_arrays},
         )
 
     def _set_state(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
@@ -343,7 +371,7 @@ class TorchModel(ResponseModel):
         for key in ("network", "prep"):
             if key not in meta:
                 raise ValueError(f"saved {type(self).__name__} state lacks {key!r}; file from another version?")
-        prep = {k: v for k, v in arrays.items() if not k.startswith("net.")}
+        prep = {k: v for k, v in arrays.items() if not k.startswith(("net.", "offset_"))}
         self._set_prep_state(meta["prep"], prep)
         self._restore_network_meta(meta["network"])
         network = self._build_network()
@@ -361,6 +389,7 @@ class TorchModel(ResponseModel):
         self.history_ = list(meta.get("history", []))
         self.y_shift_ = float(meta.get("y_shift", 0.0))
         self.y_scale_ = float(meta.get("y_scale", 1.0))
+        self.offset_ = DrugOffset.from_state(meta["offset"], arrays) if meta.get("offset") is not None else None
 
     def _restore_network_meta(self, meta: dict[str, Any]) -> None:
         return None

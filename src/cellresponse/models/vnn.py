@@ -74,6 +74,7 @@ class _VNNBase(TorchModel):
         deterministic: bool = True,
         random_state: int = 0,
         fast_dev_run: bool = False,
+        drug_offset: bool = True,
         standardize_target: bool = True,
     ) -> None:
         self.ontology = ontology
@@ -101,6 +102,7 @@ class _VNNBase(TorchModel):
         self.deterministic = deterministic
         self.random_state = random_state
         self.fast_dev_run = fast_dev_run
+        self.drug_offset = drug_offset
         self.standardize_target = standardize_target
 
     # ------------------------------------------------------------- hierarchy

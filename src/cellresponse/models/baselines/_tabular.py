@@ -18,6 +18,7 @@ import pandas as pd
 
 from cellresponse.data import Dataset
 from cellresponse.features._omics import EntityFeaturizer
+from cellresponse.models._drug_offset import DrugOffset
 from cellresponse.models.base import ResponseModel
 from cellresponse.models.registry import register_model
 
@@ -100,20 +101,13 @@ class _GlobalTabular(ResponseModel):
         return tuple(self.cell_views), (tuple(self.drug_views) if self.drug_views else ())
 
     def _offset(self, data: Dataset) -> np.ndarray:
-        """Each drug's training mean (global mean for unseen drugs) when ``drug_offset``, else 0.
-
-        Learning the deviation from the drug mean spares the model from re-deriving 200+
-        drug potencies from fingerprint components, which a linear model cannot do.
-        """
+        """Each drug's training mean when ``drug_offset`` (see :mod:`cellresponse.models._drug_offset`), else 0."""
         if not self.drug_offset:
             return np.zeros(len(data))
-        means = self.offset_table_.reindex(data.perturbations).to_numpy(dtype=np.float64)
-        return np.where(np.isnan(means), self.offset_global_, means)
+        return self.offset_(data.perturbations)
 
     def _featurizers(self, data: Dataset) -> None:
-        frame = pd.DataFrame({"d": data.perturbations, "y": data.y})
-        self.offset_table_ = frame.groupby("d")["y"].mean()
-        self.offset_global_ = float(np.mean(data.y))
+        self.offset_ = DrugOffset.fit(data)
         self.cell_featurizer_ = EntityFeaturizer(
             tuple(self.cell_views), "cell_line", self.n_top_genes, self.cell_components, self.one_hot_tissue
         ).fit(data)
@@ -134,13 +128,9 @@ class _GlobalTabular(ResponseModel):
 
     def _featurizer_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         meta_c, arr = self.cell_featurizer_.get_state("cell")
-        meta: dict[str, Any] = {
-            "cell": meta_c,
-            "drug": None,
-            "offset_drugs": [str(d) for d in self.offset_table_.index],
-            "offset_global": self.offset_global_,
-        }
-        arr["offset_values"] = self.offset_table_.to_numpy(np.float64)
+        meta_o, arr_o = self.offset_.state()
+        meta: dict[str, Any] = {"cell": meta_c, "drug": None, **meta_o}
+        arr |= arr_o
         if self.drug_featurizer_ is not None:
             meta_d, arr_d = self.drug_featurizer_.get_state("drug")
             meta["drug"] = meta_d
@@ -148,8 +138,7 @@ class _GlobalTabular(ResponseModel):
         return meta, arr
 
     def _restore_featurizers(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        self.offset_table_ = pd.Series(arrays["offset_values"], index=pd.Index(meta["offset_drugs"], dtype=object))
-        self.offset_global_ = float(meta["offset_global"])
+        self.offset_ = DrugOffset.from_state(meta, arrays)
         self.cell_featurizer_ = EntityFeaturizer.from_state(meta["cell"], arrays, "cell")
         self.drug_featurizer_ = (
             EntityFeaturizer.from_state(meta["drug"], arrays, "drug") if meta["drug"] is not None else None
