@@ -4,7 +4,7 @@ Usage::
 
     CELLRESPONSE_DATA=../shared/data .venv/bin/python benchmarks/bench_vnn_accuracy.py \
         --out results/bench_vnn [--splits lpo,lco] [--folds 5] [--use-folds 0,1,2,3,4] \
-        [--drugs 0] [--epochs 30] [--mlp-epochs 50] [--threads 2] [--device cpu] \
+        [--drugs 0] [--epochs 30] [--mlp-epochs 50] [--batch-size 5000] [--threads 2] [--device cpu] \
         [--jobs 1] [--cpu-threads 1] [--rlipp]
 
 Genes: the GDSC2 omics genes (6,163-gene expression/mutation/CNV views) that map into
@@ -25,7 +25,9 @@ Reduced protocols (for a shared 2-core machine) are explicit flags and recorded 
 ``config.json``: ``--drugs N`` keeps a seeded random subset of N drugs (all their pairs)
 before splitting; ``--use-folds`` runs only the listed outer folds of the 5-fold split
 (the folds themselves are those of the full split); ``--epochs`` / ``--mlp-epochs`` cap
-the VNN / MLP epochs (early stopping still applies).
+the VNN / MLP epochs (early stopping still applies); ``--batch-size`` sets both families'
+batch size (larger batches encode each distinct cell line once for more pairs, so an epoch
+costs less).
 
 ``--rlipp`` also fits ``vnn_druggene`` on the first used fold's training part of the
 last split mode, scores RLIPP (pooled over drugs, on the fold's test pairs) for the
@@ -93,6 +95,8 @@ def model_params(args: argparse.Namespace, models: list[str]) -> dict[str, dict[
     for m in models:
         if m.startswith(("vnn_", "mlp_")):
             params[m] = {"num_threads": args.threads, "device": args.device}
+            if args.batch_size is not None:
+                params[m]["batch_size"] = args.batch_size
             cap = args.epochs if m.startswith("vnn_") else args.mlp_epochs
             if cap is not None:
                 params[m]["epochs"] = cap
@@ -119,7 +123,8 @@ def run_shards(args: argparse.Namespace, models: list[str], modes: list[str]) ->
     jobs = [(mode, f, m) for m in sorted(models, key=rank.__getitem__) for mode in modes for f in folds]
     passthrough = ["--folds", str(args.folds), "--drugs", str(args.drugs), "--device", args.device]
     passthrough += ["--cpu-threads", str(args.cpu_threads)]
-    for flag, value in (("--epochs", args.epochs), ("--mlp-epochs", args.mlp_epochs), ("--threads", args.threads)):
+    capped = (("--epochs", args.epochs), ("--mlp-epochs", args.mlp_epochs), ("--batch-size", args.batch_size))
+    for flag, value in (*capped, ("--threads", args.threads)):
         if value is not None:
             passthrough += [flag, str(value)]
     env = {
@@ -171,6 +176,7 @@ def main() -> None:
     ap.add_argument("--drugs", type=int, default=0, help="seeded random subset of this many drugs (0 = all)")
     ap.add_argument("--epochs", type=int, default=None, help="VNN epoch cap (default: the model's)")
     ap.add_argument("--mlp-epochs", type=int, default=None, help="MLP epoch cap (default: the model's)")
+    ap.add_argument("--batch-size", type=int, default=None, help="VNN and MLP batch size (default: the model's)")
     ap.add_argument("--threads", type=int, default=None, help="torch threads of the VNNs and MLPs")
     ap.add_argument("--device", default="cpu", help="torch device of the VNNs and MLPs")
     ap.add_argument("--cpu-threads", type=int, default=1, help="LightGBM n_jobs and BLAS threads")
