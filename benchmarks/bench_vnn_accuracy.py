@@ -32,7 +32,12 @@ costs less).
 ``--rlipp`` also fits ``vnn_druggene`` on the first used fold's training part of the
 last split mode, scores RLIPP (pooled over drugs, on the fold's test pairs) for the
 terms of the upper levels and per drug for the ``--rlipp-drugs`` drugs with the most
-test pairs, and writes ``rlipp.csv``, ``rlipp_by_drug.csv`` and ``rlipp_top.png``.
+test pairs, and writes ``rlipp.csv``, ``rlipp_by_drug.csv`` and ``rlipp_top.png``. The
+same model gives the DrugGene paper's embedding PCA plots (``embedding_*.png``, with the
+embeddings as CSV): the genotype (root-term) embedding of the test cell lines coloured by
+tissue, by response to the most-tested drug and by ``--embedding-gene`` expression, and the
+drug embedding coloured by mean training response and by putative target where gdsctools'
+``DRUG_DECODE.csv`` names one.
 """
 
 from __future__ import annotations
@@ -63,7 +68,7 @@ MODELS = (
 )
 
 
-def run_rlipp(model_name: str, data, split, out: Path, params: dict, n_terms: int, n_drugs: int) -> None:
+def run_rlipp(model_name: str, data, split, out: Path, params: dict, n_terms: int, n_drugs: int, gene: str) -> None:
     from cellresponse.explain import rlipp
     from cellresponse.models import make_model
     from cellresponse.plotting import plot_rlipp_top
@@ -88,6 +93,52 @@ def run_rlipp(model_name: str, data, split, out: Path, params: dict, n_terms: in
         by_drug.to_csv(out / "rlipp_by_drug.csv", index=False)
         print(f"== RLIPP per drug ({', '.join(map(str, drugs))})")
         print(by_drug.groupby("drug").head(3).to_string(index=False))
+    embedding_plots(model, data[fold.train], test, out, gene=gene)
+
+
+def drug_targets(drugs: pd.Index) -> pd.Series:
+    """Putative targets from gdsctools' ``DRUG_DECODE.csv``, matched on normalized drug names.
+
+    That file names only a few drugs, so most points stay grey ("where known").
+    """
+    from cellresponse._paths import data_root
+    from cellresponse.data import normalize_name
+    from cellresponse.io import read_gdsctools_drug_decode
+
+    decode = read_gdsctools_drug_decode(data_root() / "gdsc_gdsctools" / "DRUG_DECODE.csv").dropna()
+    by_name = dict(zip(decode["drug_name"].map(normalize_name), decode["target"], strict=True))
+    return pd.Series([by_name.get(normalize_name(d)) for d in drugs], index=drugs, dtype=object)
+
+
+def embedding_plots(model, train, test, out: Path, *, gene: str) -> None:
+    """The DrugGene-paper PCA plots: genotype (root-term) and drug embeddings, coloured."""
+    from cellresponse.explain import drug_embedding, genotype_embedding
+    from cellresponse.plotting import plot_embedding_pca
+
+    geno = genotype_embedding(model, test)
+    drugs = drug_embedding(model, test)
+    geno.to_csv(out / "genotype_embedding.csv")
+    drugs.to_csv(out / "drug_embedding.csv")
+    tissue = pd.Series(test.tissues, index=test.cell_lines).groupby(level=0).first()
+    top_drug = pd.Series(test.perturbations).value_counts().index[0]
+    on_top = test.perturbations == top_drug
+    response = pd.Series(test.y[on_top], index=test.cell_lines[on_top]).groupby(level=0).mean()
+    drug_mean = pd.Series(train.y, index=train.perturbations).groupby(level=0).mean()
+    expression = test.cell_view("expression").to_frame()
+    plots = {
+        "genotype_by_tissue": (geno, tissue, "tissue"),
+        "genotype_by_response": (geno, response, f"{test.target}, {top_drug}"),
+        "drug_by_response": (drugs, drug_mean, f"mean training {train.target}"),
+        "drug_by_target": (drugs, drug_targets(drugs.index), "putative target"),
+    }
+    if gene in expression.columns:
+        plots["genotype_by_expression"] = (geno, expression[gene], f"{gene} expression")
+    else:
+        print(f"embedding plots: gene {gene!r} is not in the expression view; its plot is skipped")
+    for name, (emb, color, label) in plots.items():
+        fig = plot_embedding_pca(emb, color=color, color_label=label, title=f"{name.split('_')[0]} embedding PCA")
+        fig.savefig(out / f"embedding_{name}.png", dpi=120, bbox_inches="tight")
+    print(f"== embedding PCA plots: {', '.join(plots)}")
 
 
 def model_params(args: argparse.Namespace, models: list[str]) -> dict[str, dict[str, object]]:
@@ -150,6 +201,7 @@ def run_shards(args: argparse.Namespace, models: list[str], modes: list[str]) ->
             ("rlipp", root / "rlipp",
              ["--splits", modes[-1], "--use-folds", str(folds[0]), "--models", "vnn_druggene", "--rlipp",
               "--rlipp-only", "--rlipp-terms", str(args.rlipp_terms), "--rlipp-drugs", str(args.rlipp_drugs),
+              "--embedding-gene", args.embedding_gene,
               *passthrough])
         )  # fmt: skip
     t0 = time.time()
@@ -187,6 +239,7 @@ def main() -> None:
     ap.add_argument("--rlipp-only", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--rlipp-terms", type=int, default=300)
     ap.add_argument("--rlipp-drugs", type=int, default=5)
+    ap.add_argument("--embedding-gene", default="EGFR", help="gene whose expression colours the genotype PCA")
     args = ap.parse_args()
     models = args.models.split(",")
     modes = args.splits.split(",")
@@ -204,7 +257,14 @@ def main() -> None:
         out = Path(args.out) / mode
         if args.rlipp_only:
             run_rlipp(
-                "vnn_druggene", data, split, Path(args.out), params["vnn_druggene"], args.rlipp_terms, args.rlipp_drugs
+                "vnn_druggene",
+                data,
+                split,
+                Path(args.out),
+                params["vnn_druggene"],
+                args.rlipp_terms,
+                args.rlipp_drugs,
+                args.embedding_gene,
             )
             continue
         result = run_benchmark(
@@ -220,7 +280,16 @@ def main() -> None:
         print(result.leaderboard().to_string())
         print(result.timings.to_string())
         if args.rlipp and not args.shard and "vnn_druggene" in models and mode == modes[-1]:
-            run_rlipp("vnn_druggene", data, split, out, params["vnn_druggene"], args.rlipp_terms, args.rlipp_drugs)
+            run_rlipp(
+                "vnn_druggene",
+                data,
+                split,
+                out,
+                params["vnn_druggene"],
+                args.rlipp_terms,
+                args.rlipp_drugs,
+                args.embedding_gene,
+            )
 
 
 if __name__ == "__main__":

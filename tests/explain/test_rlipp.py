@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("torch")
@@ -66,6 +67,24 @@ def test_rlipp_by_drug_and_plots(fitted):
     drugs = drug_embedding(model, ds)
     target = drugs.index.to_series().map({"D00": "EGFR", "D01": "EGFR", "D02": "MEK"})
     assert isinstance(plot_embedding_pca(drugs, color=target, color_label="target"), Figure)
+
+
+def test_embedding_pca_draws_every_entity():
+    """Categories past the 10 coloured ones and entities without a value are still drawn."""
+    rng = np.random.default_rng(0)
+    emb = pd.DataFrame(rng.normal(size=(60, 4)), index=[f"c{i}" for i in range(60)])
+    labels = pd.Series([f"t{i % 15}" for i in range(60)], index=emb.index, dtype=object)
+    labels.iloc[:5] = None
+    for color in (labels, None, pd.Series(rng.normal(size=60), index=emb.index)):
+        ax = plot_embedding_pca(emb, color=color).axes[0]
+        assert sum(len(c.get_offsets()) for c in ax.collections) == 60
+    legend = [t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else []
+    assert legend == []
+    ax = plot_embedding_pca(emb, color=labels).axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[:2] == ["unknown", "5 others"] and len(legend) == 12
+    with pytest.raises(ValueError, match="at least 2 x 2"):
+        plot_embedding_pca(emb.iloc[:1])
 
 
 def test_rlipp_errors(fitted, response_ds):

@@ -61,6 +61,9 @@ def plot_rlipp_top(
     return fig
 
 
+_MAX_CATEGORIES = 10  # categories with their own colour; the rest share one
+
+
 def plot_embedding_pca(
     embedding: pd.DataFrame,
     *,
@@ -71,8 +74,9 @@ def plot_embedding_pca(
     """First two principal components of an embedding (rows: entities), optionally coloured.
 
     ``color`` is aligned on the embedding's index: numeric values use a colour map
-    (e.g. a gene's expression, mean response), others are categories (e.g. drug target);
-    entities without a value are grey.
+    (e.g. a gene's expression, mean response), others are categories (e.g. drug target),
+    the 10 most frequent in their own colour and the rest in one; entities without a value
+    are light grey.
 
     Raises
     ------
@@ -93,15 +97,22 @@ def plot_embedding_pca(
     else:
         c = color.reindex(embedding.index)
         known = c.notna().to_numpy()
-        ax.scatter(pcs[~known, 0], pcs[~known, 1], s=8, color="lightgrey", label="unknown")
+        if not known.all():
+            ax.scatter(pcs[~known, 0], pcs[~known, 1], s=8, color="lightgrey", label="unknown")
         if pd.api.types.is_numeric_dtype(c):
             sc = ax.scatter(pcs[known, 0], pcs[known, 1], s=12, c=c[known].to_numpy(dtype=float), cmap="viridis")
             fig.colorbar(sc, ax=ax, label=color_label)
+            if not known.all():
+                ax.legend(fontsize=7, loc="best")
         else:
-            cats = c[known].astype(str)
-            top = cats.value_counts().index[:10]
+            labels = c.astype(str).to_numpy()
+            top = pd.Series(labels[known]).value_counts().index[:_MAX_CATEGORIES]
+            rest = known & ~np.isin(labels, top)
+            if rest.any():  # the smaller categories stay visible, in one colour
+                n_rest = len(np.unique(labels[rest]))
+                ax.scatter(pcs[rest, 0], pcs[rest, 1], s=10, color="darkgrey", label=f"{n_rest} others")
             for cat in top:
-                m = (c.astype(str) == cat).to_numpy() & known
+                m = labels == cat
                 ax.scatter(pcs[m, 0], pcs[m, 1], s=14, label=cat)
             ax.legend(fontsize=7, title=color_label, loc="best")
     ax.set_xlabel(f"PC1 ({100 * var[0]:.0f}%)")
