@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cellresponse.data import Dataset
+from cellresponse.models._group_means import group_means, lookup
 
 
 class DrugOffset:
@@ -27,13 +28,12 @@ class DrugOffset:
     @classmethod
     def fit(cls, data: Dataset) -> DrugOffset:
         y = np.asarray(data.y, dtype=np.float64)
-        means = pd.Series(y).groupby(np.asarray(data.perturbations, dtype=object)).mean()
+        means, _ = group_means(np.asarray(data.perturbations, dtype=object), y)
         return cls(means, float(y.mean()))
 
     def __call__(self, perturbations: np.ndarray) -> np.ndarray:
         """The offset of each observation, given its perturbation ID."""
-        values = self.means.reindex(np.asarray(perturbations, dtype=object)).to_numpy(dtype=np.float64)
-        return np.where(np.isnan(values), self.global_mean, values)
+        return lookup(self.means, np.asarray(perturbations, dtype=object), self.global_mean)[0]
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         meta = {"offset_drugs": [str(d) for d in self.means.index], "offset_global": self.global_mean}

@@ -12,22 +12,11 @@ import numpy as np
 import pandas as pd
 
 from cellresponse.data import Dataset
+from cellresponse.models._group_means import group_means, lookup
 from cellresponse.models.base import ResponseModel
 from cellresponse.models.registry import register_model
 
 SCALAR_TASKS = ("response", "dependency")
-
-
-def _group_means(keys: np.ndarray, y: np.ndarray) -> tuple[pd.Series, pd.Series]:
-    frame = pd.DataFrame({"k": keys, "y": y}).groupby("k", sort=True)["y"]
-    return frame.mean(), frame.size()
-
-
-def _lookup(table: pd.Series, keys: np.ndarray, default: float) -> tuple[np.ndarray, int]:
-    vals = table.reindex(keys).to_numpy(dtype=np.float64)
-    missing = np.isnan(vals)
-    vals[missing] = default
-    return vals, int(missing.sum())
 
 
 class _MeanModel(ResponseModel):
@@ -82,11 +71,11 @@ class PerturbationMean(_MeanModel):
         pass
 
     def _fit(self, data: Dataset, valid: Dataset | None) -> None:
-        means, _ = _group_means(data.perturbations, data.y)
+        means, _ = group_means(data.perturbations, data.y)
         self._store(data, {"perturbation": means})
 
     def _predict(self, data: Dataset) -> np.ndarray:
-        pred, n_missing = _lookup(self.tables_["perturbation"], data.perturbations, self.global_mean_)
+        pred, n_missing = lookup(self.tables_["perturbation"], data.perturbations, self.global_mean_)
         self.fallback_counts_ = {"global": n_missing}
         return pred
 
@@ -99,11 +88,11 @@ class CellLineMean(_MeanModel):
         pass
 
     def _fit(self, data: Dataset, valid: Dataset | None) -> None:
-        means, _ = _group_means(data.cell_lines, data.y)
+        means, _ = group_means(data.cell_lines, data.y)
         self._store(data, {"cell_line": means})
 
     def _predict(self, data: Dataset) -> np.ndarray:
-        pred, n_missing = _lookup(self.tables_["cell_line"], data.cell_lines, self.global_mean_)
+        pred, n_missing = lookup(self.tables_["cell_line"], data.cell_lines, self.global_mean_)
         self.fallback_counts_ = {"global": n_missing}
         return pred
 
@@ -143,8 +132,8 @@ class MeanEffects(_MeanModel):
         self.global_mean_ = mu
 
     def _predict(self, data: Dataset) -> np.ndarray:
-        a, miss_p = _lookup(self.tables_["perturbation"], data.perturbations, 0.0)
-        b, miss_c = _lookup(self.tables_["cell_line"], data.cell_lines, 0.0)
+        a, miss_p = lookup(self.tables_["perturbation"], data.perturbations, 0.0)
+        b, miss_c = lookup(self.tables_["cell_line"], data.cell_lines, 0.0)
         self.fallback_counts_ = {"unseen_perturbation": miss_p, "unseen_cell_line": miss_c}
         return self.global_mean_ + a + b
 
@@ -164,9 +153,9 @@ class TissueDrugMean(_MeanModel):
     def _fit(self, data: Dataset, valid: Dataset | None) -> None:
         if self.shrinkage < 0:
             raise ValueError(f"shrinkage must be >= 0, got {self.shrinkage}")
-        drug_means, _ = _group_means(data.perturbations, data.y)
+        drug_means, _ = group_means(data.perturbations, data.y)
         keys = _pair_key(data.tissues, data.perturbations)
-        td_means, td_n = _group_means(keys, data.y)
+        td_means, td_n = group_means(keys, data.y)
         drug_of = np.array([k.split("\x1f", 1)[1] for k in td_means.index], dtype=object)
         prior = drug_means.reindex(drug_of).to_numpy()
         n = td_n.to_numpy(dtype=np.float64)
@@ -177,7 +166,7 @@ class TissueDrugMean(_MeanModel):
         )
 
     def _predict(self, data: Dataset) -> np.ndarray:
-        drug_pred, miss_d = _lookup(self.tables_["perturbation"], data.perturbations, self.global_mean_)
+        drug_pred, miss_d = lookup(self.tables_["perturbation"], data.perturbations, self.global_mean_)
         keys = _pair_key(data.tissues, data.perturbations)
         td = self.tables_["tissue_perturbation"].reindex(keys).to_numpy(dtype=np.float64)
         missing = np.isnan(td)
