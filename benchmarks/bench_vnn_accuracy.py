@@ -68,7 +68,8 @@ MODELS = (
 )
 
 
-def run_rlipp(model_name: str, data, split, out: Path, params: dict, n_terms: int, n_drugs: int, gene: str) -> None:
+def run_rlipp(data, split, out: Path, params: dict, args: argparse.Namespace) -> None:
+    """Fit ``vnn_druggene`` on the first fold, then its RLIPP tables and embedding plots."""
     from cellresponse.explain import rlipp
     from cellresponse.models import make_model
     from cellresponse.plotting import plot_rlipp_top
@@ -77,8 +78,9 @@ def run_rlipp(model_name: str, data, split, out: Path, params: dict, n_terms: in
     valid = data[fold.valid] if len(fold.valid) else None
     test = data[fold.test]
     t0 = time.time()
-    model = make_model(model_name, **params).fit(data[fold.train], valid=valid)
-    terms = list(model.structure_.term_names[-n_terms:])  # computation order: the top levels last
+    model_name, n_drugs = "vnn_druggene", args.rlipp_drugs
+    model = make_model(model_name, **params[model_name]).fit(data[fold.train], valid=valid)
+    terms = list(model.structure_.term_names[-args.rlipp_terms :])  # computation order: the top levels last
     table = rlipp(model, test, terms=terms)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "rlipp.csv", index=False)
@@ -93,7 +95,7 @@ def run_rlipp(model_name: str, data, split, out: Path, params: dict, n_terms: in
         by_drug.to_csv(out / "rlipp_by_drug.csv", index=False)
         print(f"== RLIPP per drug ({', '.join(map(str, drugs))})")
         print(by_drug.groupby("drug").head(3).to_string(index=False))
-    embedding_plots(model, data[fold.train], test, out, gene=gene)
+    embedding_plots(model, data[fold.train], test, out, gene=args.embedding_gene)
 
 
 def drug_targets(drugs: pd.Index) -> pd.Series:
@@ -256,16 +258,7 @@ def main() -> None:
             split = split.select_folds(int(f) for f in args.use_folds.split(","))
         out = Path(args.out) / mode
         if args.rlipp_only:
-            run_rlipp(
-                "vnn_druggene",
-                data,
-                split,
-                Path(args.out),
-                params["vnn_druggene"],
-                args.rlipp_terms,
-                args.rlipp_drugs,
-                args.embedding_gene,
-            )
+            run_rlipp(data, split, Path(args.out), params, args)
             continue
         result = run_benchmark(
             data,
@@ -280,16 +273,7 @@ def main() -> None:
         print(result.leaderboard().to_string())
         print(result.timings.to_string())
         if args.rlipp and not args.shard and "vnn_druggene" in models and mode == modes[-1]:
-            run_rlipp(
-                "vnn_druggene",
-                data,
-                split,
-                out,
-                params["vnn_druggene"],
-                args.rlipp_terms,
-                args.rlipp_drugs,
-                args.embedding_gene,
-            )
+            run_rlipp(data, split, out, params, args)
 
 
 if __name__ == "__main__":
