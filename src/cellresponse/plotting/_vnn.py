@@ -112,7 +112,7 @@ def plot_embedding_pca(
                 n_rest = len(np.unique(labels[rest]))
                 ax.scatter(pcs[rest, 0], pcs[rest, 1], s=10, color="darkgrey", label=f"{n_rest} others")
             for cat in top:
-                m = labels == cat
+                m = (labels == cat) & known  # a category named like a missing value stays apart
                 ax.scatter(pcs[m, 0], pcs[m, 1], s=14, label=cat)
             ax.legend(fontsize=7, title=color_label, loc="best")
     ax.set_xlabel(f"PC1 ({100 * var[0]:.0f}%)")
