@@ -18,12 +18,10 @@ import subprocess
 import time
 from pathlib import Path
 
-import pandas as pd
-
-from cellresponse.datasets._lincs import load_lincs_272, load_lincs_a375_plate
-from cellresponse.evaluate._expression import run_expression_benchmark
-from cellresponse.report._expression import summary_table
-from cellresponse.splits._expression import make_expression_split
+from cellresponse.datasets import load_dataset
+from cellresponse.evaluate import RunOptions, run_benchmark
+from cellresponse.report import build_report
+from cellresponse.splits import make_split
 
 SETTINGS = [
     ("a375_leave_compound_out", "a375", "compound"),
@@ -41,25 +39,20 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(args.out)
     params = {"expr_dosetime": {"max_epochs": 5 if args.quick else 300, "patience": 30, "n_threads": 1}}
-    data = {"a375": load_lincs_a375_plate(), "272": load_lincs_272()}
+    data = {"a375": load_dataset("lincs_a375"), "272": load_dataset("lincs_272")}
     lines = []
     for name, ds_key, mode in SETTINGS:
         ds = data[ds_key]
-        split = make_expression_split(ds, mode=mode, n_folds=5, seed=args.seed)
+        split = make_split(ds, mode=mode, n_folds=5, seed=args.seed)
         load = os.getloadavg()
         start = time.perf_counter()
-        results = run_expression_benchmark(
-            ds,
-            models=["expr_dosetime"],
-            split=split,
-            out=out / name,
-            seed=args.seed,
-            model_params=params,
-        )
+        result = run_benchmark(ds, models=["expr_dosetime"], split=split, out=out / name, seed=args.seed,
+                               model_params=params, options=RunOptions(progress=False))  # fmt: skip
+        build_report(out / name)
         secs = time.perf_counter() - start
-        table = summary_table(results)
-        abl = pd.read_csv(out / name / "ablation.csv")
-        abl = abl[abl["metric"] == "pearson"].pivot_table(index="model", columns="condition", values="shuffled")
+        table = result.leaderboard()
+        abl = result.ablation[result.ablation["metric"] == "pearson"]
+        abl = abl.pivot_table(index="model", columns="ablation", values="ablated")
         abl.columns = [f"pearson|{c}" for c in abl.columns]
         shown = table[["pearson", "delta_pearson", "spearman", "rmse", "precision_up@50", "precision_down@50"]].join(
             abl

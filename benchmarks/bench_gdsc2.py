@@ -33,7 +33,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from cellresponse.datasets import load_dataset
-    from cellresponse.evaluate import run_benchmark
+    from cellresponse.evaluate import RunOptions, run_benchmark
     from cellresponse.report import build_report
     from cellresponse.splits import make_split
 
@@ -43,7 +43,8 @@ def main() -> None:
     split = make_split(ds, mode=args.split, n_folds=args.folds, seed=0)
     if args.only:
         t1 = time.perf_counter()
-        run_benchmark(ds, models=[args.only], split=split, include_baselines=False, progress=False)
+        run_benchmark(ds, models=[args.only], split=split,
+                      options=RunOptions(include_baselines=False, progress=False))  # fmt: skip
         print(
             json.dumps(
                 {
@@ -58,7 +59,8 @@ def main() -> None:
     models = args.models.split(",")
     print(f"GDSC2 load (all views + Morgan + descriptors): {load_s:.1f} s; {ds}")
     t1 = time.perf_counter()
-    res = run_benchmark(ds, models=models, split=split, out=args.out, config={"benchmark": "bench_gdsc2.py"})
+    res = run_benchmark(ds, models=models, split=split, out=args.out,
+                        options=RunOptions(config={"benchmark": "bench_gdsc2.py"}))  # fmt: skip
     total_s = time.perf_counter() - t1
     build_report(args.out)
     timing = res.timings.groupby("model")[["fit_s", "predict_s"]].sum()

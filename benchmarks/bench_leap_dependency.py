@@ -74,7 +74,7 @@ def out_of_fold(
 
 
 def per_gene_table(data: Dataset, preds: pd.DataFrame, *, threshold: float | None) -> pd.DataFrame:
-    from cellresponse.evaluate._dependency import per_gene_scores
+    from cellresponse.metrics import per_gene_scores
 
     frames = []
     for name, sub in preds.groupby("model", sort=False):
@@ -89,7 +89,7 @@ def per_gene_table(data: Dataset, preds: pd.DataFrame, *, threshold: float | Non
 def summarise(
     per_gene: pd.DataFrame, gene_sets: dict[str, list[str]], *, baselines: list[str], metric: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from cellresponse.evaluate._dependency import paired_gene_tests
+    from cellresponse.metrics import paired_gene_tests
 
     rows, tests = [], []
     for set_name, genes in gene_sets.items():
@@ -162,7 +162,7 @@ def main() -> None:
     parser.add_argument("--ae-epochs", type=int, default=40)
     args = parser.parse_args()
     from cellresponse.datasets._dependency import load_depmap22q1_classes, prepare_leave_tissue_out
-    from cellresponse.evaluate._dependency import gene_sets_from_meta
+    from cellresponse.metrics import gene_sets_from_meta
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

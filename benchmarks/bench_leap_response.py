@@ -39,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
     from cellresponse.datasets import load_dataset
     from cellresponse.datasets._dependency import prepare_leave_tissue_out
-    from cellresponse.evaluate._dependency import paired_gene_tests
+    from cellresponse.metrics import paired_gene_tests
     from cellresponse.plotting._leap import plot_combiner_weights, plot_gain, plot_model_scores
 
     out = Path(args.out)

@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from cellresponse.datasets import load_dataset
-from cellresponse.evaluate import merge_benchmarks, run_benchmark
+from cellresponse.evaluate import RunOptions, merge_benchmarks, run_benchmark
 from cellresponse.splits import make_split
 
 MODELS = (
@@ -211,11 +211,10 @@ def run_shards(args: argparse.Namespace, models: list[str], modes: list[str]) ->
         for fut in as_completed([pool.submit(child, *c) for c in commands]):
             name, rc, secs = fut.result()
             print(f"shard {name}: rc={rc} {secs:.0f} s (elapsed {time.time() - t0:.0f} s)", flush=True)
-    data = load(args)
     for mode in modes:
         shards = sorted((root / "shards" / mode).glob("fold*_*"))
         done = [p / mode for p in shards if (p / mode / "config.json").exists()]
-        result = merge_benchmarks(data, done, out=root / mode)
+        result = merge_benchmarks(done, out=root / mode)
         print(f"== {mode}: merged {len(done)} shards")
         print(result.leaderboard().to_string())
     print(f"== total {time.time() - t0:.0f} s")
@@ -266,8 +265,9 @@ def main() -> None:
             split=split,
             out=out,
             model_params=params,
-            config={"script": "benchmarks/bench_vnn_accuracy.py", "mode": mode, **vars(args)},
-            progress=False,
+            options=RunOptions(
+                progress=False, config={"script": "benchmarks/bench_vnn_accuracy.py", "mode": mode, **vars(args)}
+            ),
         )
         print(f"== {mode} ({time.time() - t0:.0f} s, load {os.getloadavg()})")
         print(result.leaderboard().to_string())

@@ -28,6 +28,20 @@ def response_ds(_response_ds):
 
 
 @pytest.fixture(scope="session")
+def _synth():
+    """A synthetic expression panel (5 lines x 8 compounds x 6 doses x 2 times, 30 genes)."""
+    from cellresponse.data.synthetic_expression import make_expression_dataset
+
+    return make_expression_dataset(n_cell_lines=5, n_compounds=8, n_genes=30, n_bits=64, random_state=1)
+
+
+@pytest.fixture
+def synth(_synth):
+    # Dataset is immutable (read-only arrays), so sharing the cached object is safe.
+    return _synth
+
+
+@pytest.fixture(scope="session")
 def real_data_root() -> Path:
     from cellresponse._paths import data_root
 

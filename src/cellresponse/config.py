@@ -18,21 +18,27 @@ C = TypeVar("C")
 
 @dataclass
 class BenchmarkConfig:
-    """Settings of ``cellresponse benchmark`` (and of the demo)."""
+    """Settings of ``cellresponse benchmark`` (and of the demo), for every task.
+
+    ``None`` means "the default of the dataset's task": the task itself (read from the
+    dataset), its default split mode, models, smallest scored group and ablations.
+    """
 
     dataset: str = "gdsc2"
     target: str | None = None
-    task: str = "response"
-    split: str = "lco"
+    task: str | None = None
+    split: str | None = None
     folds: int | None = 5
     only_folds: list[int] | None = None
     seed: int = 0
     valid_fraction: float = 0.1
     split_file: str | None = None
-    models: list[str] = field(default_factory=lambda: ["elastic_net", "ridge_per_drug", "lightgbm"])
+    allow_unassigned: bool = False
+    models: list[str] | None = None
     baselines: bool = True
     cell_views: list[str] | None = None
-    min_group_size: int = 10
+    min_group_size: int | None = None
+    ablations: list[str] | None = None
     model_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     out: str = "results/benchmark"
     progress: bool = True

@@ -21,7 +21,7 @@ def test_benchmark_train_predict_on_embedded_subset(tmp_path, capsys):
     rc = main(["benchmark", "--dataset", "gdsc2_demo", "--split", "lco", "--folds", "2", "--models", "ridge_per_drug",
                "--param", "ridge_per_drug.n_top_genes=100", "--out", str(out), "--no-progress"])  # fmt: skip
     assert rc == 0
-    table = pd.read_csv(out / "results.csv")
+    table = pd.read_csv(out / "summary.csv")
     assert "per_drug_pearson_mean" in set(table.metric)
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["config"]["model_params"]["ridge_per_drug"]["n_top_genes"] == 100
@@ -37,7 +37,9 @@ def test_benchmark_train_predict_on_embedded_subset(tmp_path, capsys):
     model_dir = tmp_path / "model"
     assert main(["train", "--dataset", "gdsc2_demo", "--model", "ridge_per_drug", "--param", "n_top_genes=100",
                  "--out", str(model_dir)]) == 0  # fmt: skip
-    preds = pd.read_csv(out / "predictions.csv.gz").head(5)
+    from cellresponse.results import read_predictions
+
+    preds = read_predictions(out).obs.head(5)
     pairs = tmp_path / "pairs.csv"
     preds[["cell_line", "drug"]].to_csv(pairs, index=False)
     assert main(["predict", "--model", str(model_dir), "--pairs", str(pairs), "--dataset", "gdsc2_demo",
@@ -68,10 +70,7 @@ def test_benchmark_shards_merge_into_one_run(tmp_path, capsys):
     merged = json.loads((tmp_path / "m" / "config.json").read_text())
     assert merged["split_hash"] == whole["split_hash"] and merged["split"]["n_folds"] == 3
     assert (tmp_path / "m" / "report.html").is_file()
-    key = ["model", "fold", "metric", "group_by", "group"]
-    a = pd.read_csv(tmp_path / "whole" / "results.csv").set_index(key)["value"].sort_index()
-    b = pd.read_csv(tmp_path / "m" / "results.csv").set_index(key)["value"].sort_index()
-    primary = ("ridge_per_drug", "all", "per_drug_pearson_mean", "all", "all")
-    assert b[primary] == pytest.approx(a[primary], rel=1e-5)
+    for name in ("results.csv", "summary.csv", "stats.csv", "leaderboard.csv"):
+        assert (tmp_path / "m" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
     assert main(["merge", str(tmp_path), "--out", str(tmp_path / "x")]) == 2
-    assert "is not a benchmark results directory (no config.json)" in capsys.readouterr().err
+    assert "is not a cellresponse results directory (no config.json)" in capsys.readouterr().err

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +10,7 @@ from cellresponse.cli import main
 from cellresponse.data import FeatureView
 from cellresponse.datasets import _registry
 from cellresponse.datasets._dependency import dependency_dataset
+from cellresponse.results import read_results
 
 
 def _panel(options: object) -> object:
@@ -48,11 +47,11 @@ def test_dependency_benchmark_cli(tiny_dataset, tmp_path, capsys):
                "--param", "leap.seeds=[0]", "--param", "leap.n_components=4",
                "--param", "ridge_per_drug.n_top_genes=20", "--out", str(out), "--no-progress"])  # fmt: skip
     assert rc == 0, capsys.readouterr().err
-    res = pd.read_csv(out / "results.csv", dtype={"fold": str, "group": str})
-    pooled = res[res["fold"] == "all"]
-    # Generic per-gene metrics and the dependency scorer's AUROC, per fold and pooled.
+    res = read_results(out)
+    pooled = res.summary
+    # Generic per-gene metrics and the dependency scorer's AUROC, per fold and across folds.
     assert {"per_gene_pearson_mean", "per_gene_auroc_mean"} <= set(pooled["metric"])
-    assert (res[(res["fold"] == "0") & (res["metric"] == "auroc")]["group_by"] == "gene").all()
+    assert (res.results[(res.results["fold"] == 0) & (res.results["metric"] == "auroc")]["group_by"] == "gene").all()
     auc = pooled[(pooled["metric"] == "auroc") & (pooled["group_by"] == "gene")]["value"]
     assert len(auc) and auc.between(0, 1).all()
     # Constant-within-fold baselines rank no line above another: AUROC exactly 0.5.
@@ -62,14 +61,13 @@ def test_dependency_benchmark_cli(tiny_dataset, tmp_path, capsys):
     sets = pooled[pooled["group_by"] == "gene_set"]
     assert {"all", "selective", "common_essential"} <= set(sets["group"])
     assert any(m.startswith("leap/expression:raw") for m in sets["model"])
-    # Paired tests over genes: vs naive baselines and vs the best member.
-    stats = pd.read_csv(out / "stats.csv")
-    auroc_tests = stats[stats["metric"].str.startswith("per_gene_auroc")]
-    assert "per_gene_auroc[selective]" in set(auroc_tests["metric"])
+    # Paired tests over genes: vs the baselines and vs the best member, per gene set.
+    auroc_tests = res.stats[res.stats["metric"] == "per_gene_auroc"]
+    assert "selective" in set(auroc_tests["subset"]) and set(auroc_tests["over"]) == {"gene"}
     assert auroc_tests[auroc_tests["model"] == "leap"]["reference"].str.startswith("leap/").any()
     # Members stay out of the leaderboard; the combiner table is written per fold.
-    cfg = json.loads((out / "config.json").read_text())
-    assert not any("/" in m for m in cfg["models"])
+    cfg = res.config
+    assert not any("/" in m for m in cfg["models"]) and not any("/" in m for m in res.leaderboard.index)
     combiner = pd.read_csv(out / "extras" / "leap.combiner.csv")
     assert set(combiner["fold"]) == {0, 1} and {"raw", "pca"} <= set(combiner["representation"].dropna())
     html = (out / "report.html").read_text()

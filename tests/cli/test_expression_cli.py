@@ -14,12 +14,13 @@ def test_expression_benchmark_and_signature_prediction(tmp_path, capsys):
     assert rc == 0
     results = pd.read_csv(out / "results.csv")
     assert {"expr_ridge", "expr_zero", "expr_ridge|shuffle_drug"} <= set(results["model"])
+    assert set(results["fold"]) == {0, 1}
     assert (out / "report.html").is_file() and (out / "config.json").is_file()
 
     model_dir = tmp_path / "model"
     assert main(["train", "--dataset", "lincs_272", "--model", "expr_ridge", "--valid-fraction", "0",
                  "--out", str(model_dir)]) == 0  # fmt: skip
-    obs = pd.read_csv(out / "predictions" / "obs.csv")
+    obs = pd.read_csv(out / "predictions" / "obs.csv.gz")
     cell = str(obs["cell_line"].iloc[0])
     sig = tmp_path / "sig.csv"
     assert main(["predict", "--model", str(model_dir), "--compound-smiles", "CC(=O)Oc1ccccc1C(=O)O",

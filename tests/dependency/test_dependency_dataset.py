@@ -16,7 +16,7 @@ from cellresponse.datasets._dependency import (
     load_depmap_gene_effect,
     prepare_leave_tissue_out,
 )
-from cellresponse.evaluate._dependency import (
+from cellresponse.metrics import (
     auroc,
     gene_sets_from_meta,
     paired_gene_tests,

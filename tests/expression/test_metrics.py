@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cellresponse.evaluate._expression_metrics import (
-    paired_test,
+from cellresponse.metrics import (
+    paired_wilcoxon,
     per_signature_delta_pearson,
     per_signature_metrics,
     per_signature_pearson,
@@ -65,7 +65,10 @@ def test_score_expression_groups_and_trivial_k_skipped():
 def test_paired_test_direction():
     a = np.linspace(0.5, 0.9, 20)
     b = a - 0.1
-    assert paired_test(a, b)["median_diff"] == pytest.approx(0.1)
-    assert paired_test(a, b)["pvalue"] < 0.01
-    assert paired_test(b, a, higher_is_better=False)["median_diff"] == pytest.approx(0.1)
-    assert np.isnan(paired_test(a[:3], b[:3])["pvalue"])
+    two_sided = {"alternative": "two-sided"}
+    assert paired_wilcoxon(a, b, **two_sided)["median_diff"] == pytest.approx(0.1)
+    assert paired_wilcoxon(a, b, **two_sided)["pvalue"] < 0.01
+    assert paired_wilcoxon(b, a, higher_is_better=False, **two_sided)["median_diff"] == pytest.approx(0.1)
+    assert np.isnan(paired_wilcoxon(a[:3], b[:3], **two_sided)["pvalue"])
+    # one-sided: the model better than the reference is significant, worse is not
+    assert paired_wilcoxon(a, b)["pvalue"] < 0.01 and paired_wilcoxon(b, a)["pvalue"] > 0.5

@@ -11,7 +11,7 @@ from sklearn.base import clone
 
 from cellresponse.models import NotFittedError, available_models, load_model, make_model
 from cellresponse.models.expression import predict_signature
-from cellresponse.splits._expression import make_expression_split
+from cellresponse.splits import make_split
 
 TINY_NET = {
     "hidden": 32,
@@ -26,7 +26,7 @@ PARAMS = {"expr_dosetime": TINY_NET}
 
 
 def _parts(ds, mode="compound"):
-    f = make_expression_split(ds, mode=mode, n_folds=4, seed=0).folds[0]
+    f = make_split(ds, mode=mode, n_folds=4, seed=0).folds[0]
     return ds[f.train], ds[f.valid], ds[f.test]
 
 
@@ -78,7 +78,7 @@ def test_predict_signature(name, synth):
 
 
 def test_learned_baselines_beat_naive_on_synthetic(synth):
-    from cellresponse.evaluate._expression_metrics import per_signature_pearson
+    from cellresponse.metrics import per_signature_pearson
 
     train, _, test = _parts(synth, mode="dose_interpolation")
     score = {
@@ -148,7 +148,7 @@ def test_dosetime_rejects_wrong_fingerprint_width(synth):
 
 def test_importing_expression_models_does_not_load_torch():
     code = (
-        "import sys, cellresponse.models.expression, cellresponse.evaluate._expression; "
+        "import sys, cellresponse.models.expression, cellresponse.evaluate, cellresponse.tasks.expression; "
         "import cellresponse.datasets._lincs; print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,22 +1,16 @@
-"""The expression benchmark runner: files, schema, ablation, paired tests, report."""
+"""The expression task through the one engine: files, schema, ablation, paired tests, report."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
-import pandas as pd
 import pytest
 
 from cellresponse import __version__
-from cellresponse.evaluate._expression import (
-    RESULT_COLUMNS,
-    ablation_table,
-    run_expression_benchmark,
-    shuffle_dose_time,
-    shuffle_drug,
-)
-from cellresponse.splits._expression import make_expression_split
+from cellresponse.evaluate import run_benchmark
+from cellresponse.report import build_report
+from cellresponse.results import RESULT_COLUMNS, STATS_COLUMNS, read_results
+from cellresponse.splits import make_split
+from cellresponse.tasks import shuffle_dose_time, shuffle_drug
 
 TINY = {"expr_dosetime": {"hidden": 16, "n_tokens": 2, "token_dim": 8, "max_epochs": 2, "n_threads": 1}}
 
@@ -24,48 +18,41 @@ TINY = {"expr_dosetime": {"hidden": 16, "n_tokens": 2, "token_dim": 8, "max_epoc
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory, _synth):
     out = tmp_path_factory.mktemp("bench")
-    split = make_expression_split(_synth, mode="compound", n_folds=2, seed=0)
-    results = run_expression_benchmark(
-        _synth, models=["expr_dosetime"], split=split, out=out, seed=0, model_params=TINY
-    )
-    return out, split, results
+    split = make_split(_synth, mode="compound", n_folds=2, seed=0)
+    result = run_benchmark(_synth, models=["expr_dosetime"], split=split, out=out, model_params=TINY)
+    build_report(out)
+    return out, split, result
 
 
 def test_outputs_and_schema(bench, synth):
-    out, split, results = bench
-    assert list(results.columns) == RESULT_COLUMNS
-    for name in (
-        "results.csv",
-        "tests.csv",
-        "ablation.csv",
-        "config.json",
-        "report.html",
-        "predictions/obs.csv",
-        "predictions/y_true.npy",
-        "predictions/expr_dosetime.npy",
-        "predictions/dose_curves.csv",
-    ):
+    out, split, _ = bench
+    res = read_results(out)
+    assert list(res.results.columns) == RESULT_COLUMNS and res.results["fold"].dtype.kind == "i"
+    assert list(res.stats.columns) == STATS_COLUMNS
+    for name in ("summary.csv", "leaderboard.csv", "ablation.csv", "timings.csv", "split.csv", "report.html",
+                 "extras/expr_dosetime.dose_curves.csv"):  # fmt: skip
         assert (out / name).is_file(), name
-    cfg = json.loads((out / "config.json").read_text())
-    assert cfg["cellresponse_version"] == __version__ and cfg["split"]["hash"] == split.hash
-    assert cfg["dataset"]["synthetic"] is True
-    models = set(results["model"])
+    assert res.config["cellresponse_version"] == __version__ and res.config["split_hash"] == split.hash
+    assert res.config["task"] == "expression" and res.config["synthetic"] is True
+    models = set(res.results["model"])
     assert {"expr_dosetime", "expr_ridge", "expr_drug_blind", "expr_zero"} <= models
     assert {"expr_dosetime|shuffle_drug", "expr_dosetime|shuffle_dose_time"} <= models
-    assert {"all", "compound", "cell_line"} <= set(results["group_by"])
-    pred = np.load(out / "predictions" / "expr_ridge.npy", allow_pickle=False)
+    assert {"all", "compound", "cell_line"} <= set(res.results["group_by"])
+    pred = res.predictions.values["expr_ridge"]
     assert pred.shape == (len(synth), synth.y.shape[1]) and np.isfinite(pred).all()
+    np.testing.assert_array_equal(np.sort(res.predictions.obs["row"]), np.arange(len(synth)))
 
 
 def test_paired_tests_and_ablation(bench):
-    out, _, results = bench
-    tests = pd.read_csv(out / "tests.csv")
-    assert tests["reference"].nunique() == 1 and set(tests["level"]) == {"signature", "compound"}
-    assert tests["pvalue"].dropna().between(0, 1).all()
-    abl = ablation_table(results)
-    ridge = abl[(abl.model == "expr_ridge") & (abl.metric == "pearson") & (abl.condition == "shuffle_drug")]
+    _, _, result = bench
+    stats = result.stats
+    assert set(stats["over"]) == {"signature", "compound"} and set(stats["alternative"]) == {"two-sided"}
+    assert stats["pvalue"].dropna().between(0, 1).all()
+    assert stats["is_best_baseline"].any()
+    abl = result.ablation
+    ridge = abl[(abl.model == "expr_ridge") & (abl.metric == "pearson") & (abl.ablation == "shuffle_drug")]
     assert ridge["drop"].item() > 0  # synthetic effects depend on the drug
-    blind = abl[(abl.model == "expr_drug_blind") & (abl.metric == "pearson") & (abl.condition == "shuffle_drug")]
+    blind = abl[(abl.model == "expr_drug_blind") & (abl.metric == "pearson") & (abl.ablation == "shuffle_drug")]
     assert blind["drop"].item() == pytest.approx(0.0, abs=1e-9)
 
 
@@ -73,6 +60,7 @@ def test_report_marks_synthetic(bench):
     out, _, _ = bench
     html = (out / "report.html").read_text()
     assert "SYNTHETIC DATA" in html and "data:image/png;base64," in html and "<script" not in html
+    assert "Shuffle ablation" in html and "Dose-response" in html
 
 
 def test_shuffles_are_valid_but_wrong(synth):
@@ -89,14 +77,15 @@ def test_shuffles_are_valid_but_wrong(synth):
 
 def test_runner_rejects_foreign_split_and_bad_ablation(synth, tmp_path):
     from cellresponse.data.synthetic_expression import make_expression_dataset
+    from cellresponse.evaluate import RunOptions
 
     other = make_expression_dataset(n_cell_lines=2, n_compounds=3, n_genes=30, random_state=9)
-    split = make_expression_split(other, mode="compound", n_folds=3)
-    with pytest.raises(ValueError, match="split was made on dataset"):
-        run_expression_benchmark(synth, models=[], split=split, out=tmp_path)
-    split = make_expression_split(synth, mode="compound", n_folds=2)
+    split = make_split(other, mode="compound", n_folds=3)
+    with pytest.raises(ValueError, match="split was made for another dataset"):
+        run_benchmark(synth, models=[], split=split, out=tmp_path)
+    split = make_split(synth, mode="compound", n_folds=2)
     with pytest.raises(ValueError, match="unknown ablations"):
-        run_expression_benchmark(synth, models=[], split=split, out=tmp_path, ablations=["shuffle_cells"])
+        run_benchmark(synth, models=[], split=split, options=RunOptions(ablations=["shuffle_cells"]))
 
 
 def test_plots_return_figures(bench, synth):
@@ -108,9 +97,9 @@ def test_plots_return_figures(bench, synth):
         plot_signature_heatmap,
     )
 
-    _, _, results = bench
+    _, _, result = bench
     y = synth.y[:12]
-    assert isinstance(plot_model_comparison(results), Figure)
+    assert isinstance(plot_model_comparison(result.results), Figure)
     assert isinstance(plot_signature_heatmap(y, y, gene_names=synth.target_names), Figure)
     fig = plot_dose_response(
         synth.obs.iloc[:12],

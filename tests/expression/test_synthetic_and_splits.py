@@ -4,14 +4,16 @@ import numpy as np
 import pytest
 
 from cellresponse.data.synthetic_expression import make_expression_dataset
-from cellresponse.splits._expression import (
-    EXPRESSION_SPLIT_MODES,
+from cellresponse.splits import (
     butina_clusters,
     dose_holdout_split,
-    make_expression_split,
+    make_split,
     murcko_scaffolds,
     time_holdout_split,
 )
+from cellresponse.tasks import get_task
+
+EXPRESSION_SPLIT_MODES = ["compound", *get_task("expression").split_modes]
 
 
 def test_synthetic_is_labelled_and_has_ground_truth(synth):
@@ -36,7 +38,7 @@ def test_synthetic_bad_args():
 
 @pytest.mark.parametrize("mode", EXPRESSION_SPLIT_MODES)
 def test_every_mode_is_disjoint(synth, mode):
-    split = make_expression_split(synth, mode=mode, n_folds=3, seed=0)
+    split = make_split(synth, mode=mode, n_folds=3, seed=0)
     for f in split.folds:
         assert not set(f.train) & set(f.test) and not set(f.valid) & set(f.test)
         assert not set(f.train) & set(f.valid)
@@ -63,7 +65,7 @@ def test_dose_holdouts(synth):
 def test_time_holdout(synth):
     f = time_holdout_split(synth).folds[0]
     assert set(synth.obs["time"].to_numpy()[f.test]) == {24.0}
-    with pytest.raises(ValueError, match="not in the dataset"):
+    with pytest.raises(ValueError, match="not in dataset"):
         time_holdout_split(synth, times=[48.0])
     one_time = make_expression_dataset(n_cell_lines=2, n_compounds=2, n_genes=5, times=(6.0,))
     with pytest.raises(ValueError, match="one time point"):
@@ -89,5 +91,5 @@ def test_murcko_scaffolds_and_bad_smiles():
 
 
 def test_unknown_mode(synth):
-    with pytest.raises(ValueError, match="unknown expression split mode"):
-        make_expression_split(synth, mode="nope")
+    with pytest.raises(ValueError, match=r"unknown split mode .nope."):
+        make_split(synth, mode="nope")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cellresponse.evaluate import TaskScorer, register_task_scorer, task_scorers
 from cellresponse.models import make_model
 from cellresponse.splits import make_split
 
@@ -43,7 +42,9 @@ def test_default_members_include_raw():
     assert "enet" not in params["predictors"] and "lgbm" not in params["predictors"]
 
 
-def test_task_scorer_registry_rejects_duplicates():
-    assert {s.name for s in task_scorers("dependency")} == {"dependency_auroc", "model_comparisons"}
+def test_task_registry_rejects_duplicates():
+    from cellresponse.tasks import Task, available_tasks, register_task
+
+    assert {"response", "expression", "dependency"} <= set(available_tasks())
     with pytest.raises(ValueError, match="already registered"):
-        register_task_scorer("dependency", TaskScorer("dependency_auroc"))
+        register_task("dependency")(type("OtherDependency", (Task,), {}))

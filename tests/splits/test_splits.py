@@ -73,23 +73,37 @@ def test_split_file_round_trip(response_ds, tmp_path):
 
 def test_split_file_errors(response_ds, tmp_path):
     p = tmp_path / "s.csv"
-    pd.DataFrame({"cell_line": ["CL000", "NOPE"], "fold": [0, 1]}).to_csv(p, index=False)
-    with pytest.raises(KeyError, match=r"1 cell_line IDs not in dataset.*NOPE"):
-        read_split_file(p, response_ds)
     pd.DataFrame({"cell_line": ["CL000"], "fold": ["x"]}).to_csv(p, index=False)
-    with pytest.raises(ValueError, match="non-negative integer"):
+    with pytest.raises(ValueError, match="must be an integer >= 0"):
         read_split_file(p, response_ds)
     pd.DataFrame({"cell_line": ["CL000"]}).to_csv(p, index=False)
     with pytest.raises(ValueError, match="no 'fold' column"):
         read_split_file(p, response_ds)
     pd.DataFrame({"cell_line": ["CL000", "CL000"], "fold": [0, 1]}).to_csv(p, index=False)
-    with pytest.raises(ValueError, match="duplicated keys"):
+    with pytest.raises(ValueError, match="give one key two folds"):
         read_split_file(p, response_ds)
     pd.DataFrame({"cell_line": ["CL000", "CL001"], "fold": [0, 1]}).to_csv(p, index=False)
-    with pytest.raises(ValueError, match="match no key"):
+    with pytest.raises(ValueError, match=r"match no key.*--allow-unassigned"):
         read_split_file(p, response_ds)
     partial = read_split_file(p, response_ds, allow_unassigned=True, valid_fraction=0)
     assert partial.notes["unassigned_rows"] > 0
+    pd.DataFrame({"cell_line": ["X1", "X2"], "fold": [0, 1]}).to_csv(p, index=False)
+    with pytest.raises(ValueError, match="match none of dataset"):
+        read_split_file(p, response_ds)
+    p.write_text("cell_line,fold\n")
+    with pytest.raises(ValueError, match="header but no rows"):
+        read_split_file(p, response_ds)
+
+
+def test_split_file_ignores_and_reports_unknown_entities(response_ds, tmp_path, caplog):
+    split = make_split(response_ds, mode="lco", n_folds=3, seed=2)
+    table = pd.concat([split.assignment, pd.DataFrame({"cell_line": ["786-0", "U-266"], "fold": [0, 2]})])
+    p = tmp_path / "s.csv"
+    table.to_csv(p, index=False)
+    again = read_split_file(p, response_ds, seed=2)
+    assert again.hash == split.hash
+    assert again.notes["unknown_keys"]["cell_line"] == {"n": 2, "examples": "786-0, U-266"}
+    assert "2 cell_line keys not in dataset" in caplog.text
 
 
 def test_split_file_resolves_cell_line_aliases(response_ds, tmp_path):
@@ -111,3 +125,41 @@ def test_coverage_reports_drugs_without_training_rows(response_ds):
         .query("entity == 'perturbation'")
         .empty
     )
+
+
+def _task_cases():
+    from cellresponse.tasks import available_tasks, get_task
+
+    return [(t, m) for t in available_tasks() for m in get_task(t).split_modes]
+
+
+@pytest.mark.parametrize(("task", "mode"), _task_cases())
+def test_every_mode_round_trips_through_its_split_file(task, mode, response_ds, synth, dependency_panel, tmp_path):
+    data = {"response": response_ds, "expression": synth, "dependency": dependency_panel}[task]
+    if mode.startswith("compound_"):  # structure splits need SMILES, which only the expression panel has
+        data = synth
+    split = make_split(data, mode=mode, n_folds=3, seed=3)
+    path = split.to_csv(tmp_path / "split.csv")
+    again = read_split_file(path, data, seed=3)
+    assert again.hash == split.hash and again.n_folds == split.n_folds
+    for f, g in zip(split.folds, again.folds, strict=True):
+        for a, b in ((f.train, g.train), (f.valid, g.valid), (f.test, g.test)):
+            np.testing.assert_array_equal(a, b)
+        assert not set(f.train) & set(f.test) and not set(f.valid) & set(f.test) and not set(f.train) & set(f.valid)
+        assert len(f.test) and len(f.train)
+
+
+def test_leave_both_out_validation_holds_out_lines_and_drugs(response_ds):
+    split = make_split(response_ds, mode="lbo", n_folds=3, seed=1)
+    for f in split.folds:
+        for entity in (response_ds.cell_lines, response_ds.perturbations):
+            train, valid, test = (set(entity[i]) for i in (f.train, f.valid, f.test))
+            assert not train & test and not train & valid and valid  # valid lines and drugs unseen in training
+    assert split.notes["rows_unused_per_fold"][0] > 0
+
+
+def test_fixed_holdouts_train_on_minus_one_rows(synth, tmp_path):
+    split = make_split(synth, mode="dose_extrapolation", seed=0)
+    table = pd.read_csv(split.to_csv(tmp_path / "s.csv"))
+    assert set(table["fold"]) == {-1, 0} and {"compound", "dose", "time"} <= set(table.columns)
+    assert read_split_file(tmp_path / "s.csv", synth).mode == "dose_holdout"

@@ -1,4 +1,4 @@
-"""``cellresponse benchmark``: dataset x split x models x folds -> results + report."""
+"""``cellresponse benchmark``: dataset x split x models x folds -> results + report, any task."""
 
 from __future__ import annotations
 
@@ -9,50 +9,72 @@ from typing import Any
 from cellresponse.config import BenchmarkConfig, load_config, parse_param_overrides
 
 
+def _int_list(text: str, flag: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip() != ""]
+    except ValueError:
+        raise ValueError(f"{flag} {text!r}: expected comma-separated integers, e.g. 0,1") from None
+
+
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "benchmark",
-        help="cross-validate models beside the naive baselines and write an HTML report",
-        description="Cross-validate models beside the naive baselines on a dataset and split.",
+        help="cross-validate models beside the baselines and write an HTML report (any task)",
+        description="Cross-validate models beside the task's baselines on a dataset and split.",
     )
     p.add_argument("--config", help="TOML file with BenchmarkConfig keys; flags override it")
-    p.add_argument("--task", choices=["response", "expression", "dependency"], help="task (default: response)")
+    p.add_argument("--task", help="response, expression or dependency (default: the dataset's task)")
     p.add_argument("--dataset", help="dataset name (see `cellresponse data list`); default gdsc2")
     p.add_argument("--target", help="target, e.g. ln_ic50 or auc (default: the dataset's first)")
-    p.add_argument("--split", help="lco, lpo, ldo, lto, lbo, or a full mode name (default lco)")
+    p.add_argument("--split", help="split mode or alias (see `cellresponse data splits`); default: the task's")
     p.add_argument("--folds", type=int, help="number of outer folds (default 5)")
     p.add_argument("--only-folds", help="comma-separated outer folds to run (a shard; see `cellresponse merge`)")
-    p.add_argument("--seed", type=int, help="seed of the split and of the models' randomness")
+    p.add_argument("--seed", type=int, help="seed of the split, the inner validation parts and every model")
     p.add_argument("--valid-fraction", type=float, help="inner validation fraction of training groups")
-    p.add_argument("--split-file", help="CSV with key columns (cell_line, drug, tissue, ...) and fold")
+    p.add_argument("--split-file", help="CSV with key columns (cell_line, drug, tissue, dose, ...) and fold")
+    p.add_argument(
+        "--allow-unassigned",
+        action="store_true",
+        help="with --split-file: leave dataset rows that no key covers out of every fold",
+    )
     p.add_argument("--models", help="comma-separated model names (see `cellresponse data models`)")
-    p.add_argument("--no-baselines", action="store_true", help="do not add the naive baselines")
+    p.add_argument("--no-baselines", action="store_true", help="do not add the task's baselines")
     p.add_argument("--cell-views", help="comma-separated cell-line views to load (default: all)")
-    p.add_argument("--param", action="append", metavar="MODEL.PARAM=VALUE",
-                   help="model hyperparameter (TOML value), e.g. leap.seeds=[0,1]; "
-                        "leap.transductive=true also learns the ensemble's representations from the "
-                        "test lines' omics (off by default; recorded in config.json)")  # fmt: skip
-    p.add_argument("--min-group-size", type=int, help="smallest drug/cell-line group that is scored")
+    p.add_argument("--ablations", help="comma-separated input shuffles to score (default: the task's; 'none')")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="MODEL.PARAM=VALUE",
+        help="model hyperparameter (TOML value), e.g. leap.seeds=[0,1] or mlp_all.trainer__lr=1e-4; "
+        "leap.transductive=true also learns the ensemble's representations from the "
+        "test lines' omics (off by default; recorded in config.json)",
+    )
+    p.add_argument("--min-group-size", type=int, help="smallest drug/gene/compound/cell-line group that is scored")
     p.add_argument("--out", help="results directory (default results/benchmark)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=run)
 
 
 def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
+    ablations = None
+    if args.ablations is not None:
+        ablations = [] if args.ablations.strip().lower() == "none" else [a for a in args.ablations.split(",") if a]
     overrides = {
         "task": args.task,
         "dataset": args.dataset,
         "target": args.target,
         "split": args.split,
         "folds": args.folds,
-        "only_folds": [int(f) for f in args.only_folds.split(",")] if args.only_folds else None,
+        "only_folds": _int_list(args.only_folds, "--only-folds") if args.only_folds else None,
         "seed": args.seed,
         "valid_fraction": args.valid_fraction,
         "split_file": args.split_file,
+        "allow_unassigned": True if args.allow_unassigned else None,
         "models": args.models.split(",") if args.models else None,
         "baselines": False if args.no_baselines else None,
         "cell_views": args.cell_views.split(",") if args.cell_views else None,
         "min_group_size": args.min_group_size,
+        "ablations": ablations,
         "out": args.out,
         "progress": False if args.no_progress else None,
     }
@@ -67,14 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     cfg = config_from_args(args)
-    if cfg.task == "expression":
-        from cellresponse.cli._expression import run_expression
-
-        return run_expression(cfg)
     result = pipeline.benchmark(cfg)
-    from cellresponse.evaluate import summary_table
-
-    print(f"cellresponse benchmark: {cfg.dataset}/{result.config['target']} split={result.config['split']['mode']} "
-          f"hash={result.config['split_hash']}; results in {cfg.out}/ (report.html)")  # fmt: skip
-    print(summary_table(result.leaderboard(), kind=result.config["perturbation_kind"]).round(3).to_string())
+    print(f"cellresponse benchmark: {pipeline.config_summary(cfg, result)}")
+    print(result.summary_table().round(3).to_string())
     return 1 if result.failures else 0

@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
         target=data.target,
         split="lco",
         folds=5,
+        task="response",
         seed=args.seed,
         models=DEMO_MODELS,
         out=args.out,
@@ -41,8 +42,6 @@ def run(args: argparse.Namespace) -> int:
     )
     t0 = time.perf_counter()
     result = pipeline.benchmark(cfg, data=data)
-    from cellresponse.evaluate import summary_table
-
-    print(summary_table(result.leaderboard(), kind=result.config["perturbation_kind"]).round(3).to_string())
+    print(result.summary_table().round(3).to_string())
     print(f"done in {time.perf_counter() - t0:.0f} s; open {args.out}/report.html")
     return 1 if result.failures else 0

@@ -1,4 +1,4 @@
-"""``cellresponse report DIR``: rebuild the HTML report of a results directory."""
+"""``cellresponse report DIR``: rebuild the HTML report of a results directory (any task)."""
 
 from __future__ import annotations
 

@@ -12,8 +12,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--target")
     p.add_argument("--model", required=True, help="registered model name")
     p.add_argument("--param", action="append", metavar="PARAM=VALUE", help="hyperparameter")
-    p.add_argument("--valid-fraction", type=float, default=0.1, help="cell lines held out for early stopping")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--valid-fraction",
+        type=float,
+        default=0.1,
+        help="fraction of groups (cell lines; compounds for expression) held out for early stopping",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the model and of the validation holdout")
     p.add_argument("--out", required=True, help="model directory")
     p.set_defaults(func=run)
 

@@ -1,7 +1,15 @@
-"""Metrics (pure functions), the cross-validation runner, and the results schema."""
+"""The benchmark engine (one fold loop for every task), shard merging and the leaderboard.
 
+Metrics are pure functions in :mod:`cellresponse.metrics` (re-exported here); tasks and
+their scorers in :mod:`cellresponse.tasks`; the results layout in
+:mod:`cellresponse.results`.
+"""
+
+from cellresponse.evaluate._cells import MEMBER_PREDICTIONS, CellResult, FoldData, run_cell
 from cellresponse.evaluate._merge import merge_benchmarks
-from cellresponse.evaluate._metrics import (
+from cellresponse.evaluate._runner import BenchmarkResult, RunOptions, resolve_models, run_benchmark, seeded_params
+from cellresponse.evaluate._scoring import ablation_table, leaderboard, score_predictions, summary_table
+from cellresponse.metrics import (
     METRICS,
     grouped_metric,
     mae,
@@ -13,81 +21,30 @@ from cellresponse.evaluate._metrics import (
     score_scalar,
     spearman,
 )
-from cellresponse.evaluate._runner import (
-    NAIVE_BASELINES,
-    RESULT_COLUMNS,
-    BenchmarkResult,
-    best_naive,
-    leaderboard,
-    paired_tests,
-    primary_metric,
-    resolve_models,
-    run_benchmark,
-    summary_table,
-)
 
 __all__ = [
+    "MEMBER_PREDICTIONS",
     "METRICS",
-    "NAIVE_BASELINES",
-    "RESULT_COLUMNS",
     "BenchmarkResult",
-    "best_naive",
+    "CellResult",
+    "FoldData",
+    "RunOptions",
+    "ablation_table",
     "grouped_metric",
     "leaderboard",
     "mae",
     "merge_benchmarks",
     "normalized_pearson",
-    "paired_tests",
     "paired_wilcoxon",
     "pearson",
-    "primary_metric",
     "r2",
     "resolve_models",
     "rmse",
     "run_benchmark",
+    "run_cell",
+    "score_predictions",
     "score_scalar",
+    "seeded_params",
     "spearman",
     "summary_table",
-]
-
-# Dependency task (issue 6): per-gene AUROC scoring and paired tests between fitted models
-# and against ensemble members; importing them registers their task scorers.
-from cellresponse.evaluate._comparisons import model_comparisons
-from cellresponse.evaluate._dependency import (
-    DEPENDENCY_METRICS,
-    auroc,
-    auroc_convention,
-    dependency_fold_scores,
-    dependency_summary,
-    gene_sets_from_meta,
-    paired_gene_tests,
-    per_gene_scores,
-    score_dependency,
-)
-from cellresponse.evaluate._runner import (
-    MEMBER_PREDICTIONS,
-    STATS_COLUMNS,
-    ScoreContext,
-    TaskScorer,
-    register_task_scorer,
-    task_scorers,
-)
-
-__all__ += [
-    "DEPENDENCY_METRICS",
-    "MEMBER_PREDICTIONS",
-    "STATS_COLUMNS",
-    "ScoreContext",
-    "TaskScorer",
-    "auroc",
-    "auroc_convention",
-    "dependency_fold_scores",
-    "dependency_summary",
-    "gene_sets_from_meta",
-    "model_comparisons",
-    "paired_gene_tests",
-    "per_gene_scores",
-    "register_task_scorer",
-    "score_dependency",
-    "task_scorers",
 ]

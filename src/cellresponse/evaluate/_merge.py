@@ -1,22 +1,18 @@
-"""Combine benchmark shards: runs of the same dataset and split over disjoint models or folds.
+"""Combine benchmark shards: runs of one dataset and split over other models or folds.
 
-A full benchmark can be cut into shards (``--use-folds``, a subset of ``--models``) that
-run in parallel processes or on other machines; :func:`merge_benchmarks` checks that the
-shards belong together (same dataset fingerprint, split hash and scoring settings), joins
-their test predictions fold by fold and scores them again exactly as one run would:
-per fold, then averaged, with the paired tests against the naive baselines computed on
-the merged table. A (model, fold) cell present in two shards must hold the same
-predictions (the naive baselines, fitted in every shard, are deterministic); anything
-else is an error naming the model, fold and shards.
-
-Ensemble-member predictions (``<model>/<member>`` rows) are not in ``predictions.csv.gz``
-and are not re-scored; ``extras/`` tables are concatenated.
+A long benchmark can be cut into shards (``--only-folds``, a subset of ``--models``)
+that run in other processes or on other machines; :func:`merge_benchmarks` checks that
+they belong together (task, dataset fingerprint, full split hash, target, scoring
+settings), joins their test predictions fold by fold and scores them again exactly as
+one run would, with the same task scorer. A (model, fold) cell present in two shards
+must hold the same predictions (the baselines, fitted in every shard, are deterministic);
+anything else is an error naming the model, fold and shards. Two shards covering the
+same cells are refused as duplicates. No dataset is needed: scoring reads only the
+written predictions.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,161 +21,180 @@ import numpy as np
 import pandas as pd
 
 from cellresponse._types import PathLike
-from cellresponse.data import Dataset
-from cellresponse.evaluate._runner import (
-    BenchmarkResult,
-    ScoreContext,
-    _write,
-    score_fold_predictions,
-    summarize_folds,
-)
+from cellresponse.evaluate._cells import CellResult
+from cellresponse.evaluate._runner import BenchmarkResult, finish_run
+from cellresponse.results import Predictions, Results, ResultsWriter, read_results
+from cellresponse.tasks import ScoreContext, get_task
 
 # settings that must agree across shards
-_SAME = ("dataset_fingerprint", "full_split_hash", "min_group_size", "perturbation_kind", "target", "task")
+_SAME = (
+    "task",
+    "dataset_fingerprint",
+    "full_split_hash",
+    "min_group_size",
+    "perturbation_kind",
+    "target",
+    "task_settings",
+    "ablations",
+)
 
 
-def _read_shard(path: Path) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
-    cfg_path = path / "config.json"
-    if not cfg_path.exists():
-        raise FileNotFoundError(f"{path} is not a benchmark results directory (no config.json)")
-    cfg = json.loads(cfg_path.read_text())
-    if not cfg.get("complete", False):
-        raise ValueError(f"shard {path} is incomplete (config.json says complete=false); rerun it first")
-    preds = pd.read_csv(path / "predictions.csv.gz")
-    try:
-        timings = pd.read_csv(path / "timings.csv")
-    except pd.errors.EmptyDataError:  # a run whose models all failed writes no timing rows
-        timings = pd.DataFrame()
-    return cfg, preds, timings
+def _cells(res: Results) -> set[tuple[str, int]]:
+    return {(m, int(f)) for m in res.config["models"] for f in res.config.get("completed_folds", [])}
 
 
-def merge_benchmarks(data: Dataset, shards: Sequence[PathLike], *, out: PathLike | None = None) -> BenchmarkResult:
-    """Merge and re-score benchmark shards of ``data``.
+def _check_shards(paths: list[Path], shards: list[Results]) -> None:
+    first = shards[0].config
+    for path, res in zip(paths[1:], shards[1:], strict=True):
+        for key in _SAME:
+            if res.config.get(key) != first.get(key):
+                raise ValueError(
+                    f"shard {path} differs from {paths[0]} in {key!r}: {res.config.get(key)!r} vs {first.get(key)!r}"
+                )
+    seen: dict[frozenset[tuple[str, int]], Path] = {}
+    for path, res in zip(paths, shards, strict=True):
+        covered = frozenset(_cells(res))
+        if covered in seen:
+            raise ValueError(
+                f"shards {seen[covered]} and {path} cover the same (model, fold) cells; merge each shard once"
+            )
+        seen[covered] = path
+
+
+def _merge_fold(fold: int, parts: list[tuple[Path, Predictions]]) -> Predictions:
+    merged = parts[0][1]
+    owner = {name: parts[0][0] for name in merged.values}
+    for path, part in parts[1:]:
+        if not np.array_equal(part.obs["row"].to_numpy(), merged.obs["row"].to_numpy()):
+            raise ValueError(f"fold {fold}: shard {path} has other test rows than {parts[0][0]}")
+        for name, values in part.values.items():
+            if name in merged.values:
+                if not np.allclose(values, merged.values[name], rtol=1e-6, atol=1e-7, equal_nan=True):
+                    raise ValueError(
+                        f"fold {fold}: model {name!r} has different predictions in shards {owner[name]} and {path}"
+                    )
+                continue
+            merged.values[name] = values
+            owner[name] = path
+        merged.context.update(part.context)
+    return merged
+
+
+def merge_benchmarks(shards: Sequence[PathLike], *, out: PathLike | None = None) -> BenchmarkResult:
+    """Merge and re-score benchmark shards.
 
     Parameters
     ----------
-    data
-        The dataset the shards were run on (its fingerprint is checked).
     shards
-        Results directories written by :func:`~cellresponse.evaluate.run_benchmark`.
+        Complete results directories written by :func:`~cellresponse.evaluate.run_benchmark`.
     out
-        Directory for the merged results (same files as one run; ``config.json`` lists
-        the shards under ``merged_from``).
+        Directory for the merged results (the same files as one run; ``config.json``
+        lists the shards under ``merged_from``).
 
     Raises
     ------
     ValueError
-        If the shards differ in dataset, split or scoring settings, or disagree on the
-        predictions of a (model, fold) they share.
+        If a shard is incomplete, the shards differ in task, dataset, split or scoring
+        settings, two shards are duplicates, or shards disagree on a shared cell.
     """
     paths = [Path(p) for p in shards]
     if not paths:
         raise ValueError("no shards to merge")
-    read = [_read_shard(p) for p in paths]
-    first = read[0][0]
-    if first["dataset_fingerprint"] != data.fingerprint():
-        raise ValueError(f"shard {paths[0]} was run on another dataset than {data.name!r} (fingerprints differ)")
-    for path, (cfg, _, _) in zip(paths[1:], read[1:], strict=True):
-        for key in _SAME:
-            if cfg.get(key) != first.get(key):
-                raise ValueError(
-                    f"shard {path} differs from {paths[0]} in {key!r}: {cfg.get(key)!r} vs {first.get(key)!r}"
-                )
-    kind = str(first["perturbation_kind"])
-    keys = ["row", "fold", "cell_line", kind, "y_true"]
-    names: list[str] = list(dict.fromkeys(m for cfg, _, _ in read for m in cfg["models"]))
-    naive = list(dict.fromkeys(m for cfg, _, _ in read for m in cfg["naive_baselines"]))
-    params: dict[str, Any] = {}
+    if len(set(map(Path.resolve, paths))) < len(paths):
+        raise ValueError(f"a shard is named twice: {[str(p) for p in paths]}")
+    read = [read_results(p) for p in paths]
+    for path, res in zip(paths, read, strict=True):
+        if not res.complete:
+            raise ValueError(f"shard {path} is incomplete (config.json says complete=false); rerun or resume it first")
+    _check_shards(paths, read)
+    first = read[0].config
+    task = get_task(first["task"])
+    names = list(dict.fromkeys(m for r in read for m in r.config["models"]))
+    baselines = [n for n in names if n in task.baselines]
+    names = baselines + [n for n in names if n not in baselines]
     resolved: dict[str, Any] = {}
-    for path, (cfg, _, _) in zip(paths, read, strict=True):
-        for name, value in cfg.get("resolved_model_params", {}).items():
+    for path, res in zip(paths, read, strict=True):
+        for name, value in res.config.get("resolved_model_params", {}).items():
             if name in resolved and resolved[name] != value:
                 raise ValueError(f"model {name!r} has other hyperparameters in shard {path}")
             resolved[name] = value
-        params.update(cfg.get("model_params", {}))
-
-    folds = sorted({int(f) for _, preds, _ in read for f in preds["fold"].unique()})
-    pred_frames: list[pd.DataFrame] = []
-    result_frames: list[pd.DataFrame] = []
-    for fold in folds:
-        merged: pd.DataFrame | None = None
-        owner: dict[str, Path] = {}
-        for path, (_, preds, _) in zip(paths, read, strict=True):
-            part = preds[preds["fold"] == fold]
-            if part.empty:
-                continue
-            if merged is None:
-                merged, owner = part.reset_index(drop=True), {m: path for m in part.columns if m not in keys}
-                continue
-            if len(part) != len(merged) or not np.array_equal(part["row"].to_numpy(), merged["row"].to_numpy()):
-                raise ValueError(f"fold {fold}: shard {path} has other test rows than {owner[next(iter(owner))]}")
-            for model in [m for m in part.columns if m not in keys]:
-                values = part[model].to_numpy()
-                if model in merged:
-                    if not np.allclose(values, merged[model].to_numpy(), rtol=1e-5, atol=1e-6, equal_nan=True):
-                        raise ValueError(
-                            f"fold {fold}: model {model!r} has different predictions in shards "
-                            f"{owner[model]} and {path}"
-                        )
-                    continue
-                merged[model], owner[model] = values, path
-        assert merged is not None
-        pred_frames.append(merged)
-        scored = [m for m in names if m in merged]
-        ctx = ScoreContext(data, scored, naive, kind, int(first["min_group_size"]))
-        result_frames.extend(score_fold_predictions(merged, fold, ctx))
-
-    results, stats = summarize_folds(
-        result_frames, names, ScoreContext(data, names, naive, kind, int(first["min_group_size"]))
+    preds = [r.predictions for r in read]
+    folds = sorted({f for p in preds for f in p.folds})
+    merged = Predictions.concat(
+        [
+            _merge_fold(k, [(path, p.fold(k)) for path, p in zip(paths, preds, strict=True) if k in p.folds])
+            for k in folds
+        ]
     )
-    timings = (
-        pd.concat([t for _, _, t in read if len(t)], ignore_index=True)
-        if any(len(t) for _, _, t in read)
-        else pd.DataFrame()
+    ctx = ScoreContext(
+        task.name,
+        first["perturbation_kind"],
+        first["target"],
+        tuple(names),
+        tuple(baselines),
+        int(first["min_group_size"]),
+        dict(first.get("task_settings", {})),
     )
-    if len(timings):
-        timings = timings.drop_duplicates(subset=["model", "fold"], keep="first").reset_index(drop=True)
-    failures = [f for cfg, _, _ in read for f in cfg.get("failures", [])]
+    cells = _shard_cells(read)
+    config = _merged_config(paths, read, names, baselines, resolved, folds)
+    writer = ResultsWriter(out) if out is not None else None
+    if writer is not None and read[0].split is not None:
+        writer.split(read[0].split)
+    return finish_run(merged, ctx=ctx, task=task, cells=cells, config=config, writer=writer)
+
+
+def _shard_cells(read: list[Results]) -> list[CellResult]:
+    """Timings, failures and extra tables of the shards as cells (first shard wins a shared cell)."""
+    cells: dict[tuple[str, int], CellResult] = {}
+    for res in read:
+        for row in res.timings.to_dict("records"):
+            key = (str(row["model"]), int(row["fold"]))
+            cells.setdefault(key, CellResult(key[0], key[1], timing=row))
+        for failure in res.config.get("failures", []):
+            key = (str(failure["model"]), int(failure["fold"]))
+            cells.setdefault(key, CellResult(key[0], key[1], failure=failure))
+        for table_path in sorted((res.path / "extras").glob("*.csv")):
+            stem, table_name = table_path.name[: -len(".csv")].rsplit(".", 1)
+            table = pd.read_csv(table_path)
+            for fold, part in table.groupby("fold", sort=True) if "fold" in table.columns else []:
+                model = stem.replace("__", "/")
+                cell = cells.setdefault((model, int(fold)), CellResult(model, int(fold)))
+                cell.extras.setdefault(table_name, part.reset_index(drop=True))
+    return list(cells.values())
+
+
+def _merged_config(
+    paths: list[Path],
+    read: list[Results],
+    names: list[str],
+    baselines: list[str],
+    resolved: dict[str, Any],
+    folds: list[int],
+) -> dict[str, Any]:
+    first = read[0].config
     split_info = dict(first["split"])
-    sizes = {int(r["fold"]): r for c, _, _ in read for r in c["split"]["fold_sizes"]}
+    sizes = {int(r["fold"]): r for res in read for r in res.config["split"]["fold_sizes"]}
     split_info.update(n_folds=len(folds), fold_sizes=[sizes[f] for f in folds], hash=first["full_split_hash"])
+    n_split_folds = len({int(f) for f in read[0].split["fold"] if int(f) >= 0}) if read[0].split is not None else 0
     full = str(first["full_split_hash"])
-    n_split_folds = int(pd.read_csv(paths[0] / "split.csv")["fold"].nunique())
-    cfg = {
-        **first,
+    keep = {k: v for k, v in first.items() if k not in ("failures", "complete", "completed_folds", "n_result_rows")}
+    return {
+        **keep,
         "split": split_info,
         "split_hash": full if len(folds) == n_split_folds else f"folds {folds} of {full}",
         "models": names,
-        "naive_baselines": naive,
-        "model_params": params,
+        "baselines": baselines,
         "resolved_model_params": resolved,
-        "peak_rss_mb": max(float(c.get("peak_rss_mb", 0.0)) for c, _, _ in read),
         "merged_from": [
-            {"path": str(p), "models": c["models"], "config": c.get("config", {})}
-            for p, (c, _, _) in zip(paths, read, strict=True)
+            {
+                "path": str(p),
+                "models": r.config["models"],
+                "folds": r.config.get("completed_folds"),
+                "config": r.config.get("config", {}),
+            }
+            for p, r in zip(paths, read, strict=True)
         ],
     }
-    out_dir = Path(out) if out is not None else None
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(paths[0] / "split.csv", out_dir / "split.csv")
-        _write(out_dir, pred_frames, [results], timings.to_dict("records"), failures, cfg, stats)
-        _merge_extras(paths, out_dir)
-    predictions = pd.concat(pred_frames, ignore_index=True)
-    return BenchmarkResult(results, predictions, stats, timings, cfg, out_dir, failures)
-
-
-def _merge_extras(paths: list[Path], out: Path) -> None:
-    tables: dict[str, list[pd.DataFrame]] = {}
-    for path in paths:
-        folder = path / "extras"
-        if folder.is_dir():
-            for file in sorted(folder.glob("*.csv")):
-                tables.setdefault(file.name, []).append(pd.read_csv(file))
-    if tables:
-        (out / "extras").mkdir(exist_ok=True)
-        for name, frames in tables.items():
-            pd.concat(frames, ignore_index=True).drop_duplicates().to_csv(out / "extras" / name, index=False)
 
 
 __all__ = ["merge_benchmarks"]

@@ -4,7 +4,23 @@ The CLI modules parse arguments, call these and print; everything here works wit
 the command line.
 """
 
-from cellresponse.pipeline._benchmark import benchmark, load_for_config, split_for_config
+from cellresponse.pipeline._benchmark import (
+    benchmark,
+    cell_line_resolver,
+    config_summary,
+    load_for_config,
+    split_for_config,
+)
 from cellresponse.pipeline._train import pairs_dataset, predict, train, write_table
 
-__all__ = ["benchmark", "load_for_config", "pairs_dataset", "predict", "split_for_config", "train", "write_table"]
+__all__ = [
+    "benchmark",
+    "cell_line_resolver",
+    "config_summary",
+    "load_for_config",
+    "pairs_dataset",
+    "predict",
+    "split_for_config",
+    "train",
+    "write_table",
+]

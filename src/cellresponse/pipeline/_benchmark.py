@@ -1,42 +1,53 @@
-"""Library function behind ``cellresponse benchmark``: a benchmark from a config."""
+"""Library function behind ``cellresponse benchmark``: a benchmark from a config, any task."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from cellresponse.config import BenchmarkConfig
 from cellresponse.data import Dataset
-from cellresponse.evaluate import BenchmarkResult, run_benchmark
+from cellresponse.evaluate import BenchmarkResult, RunOptions, run_benchmark
 from cellresponse.splits import Split, make_split, read_split_file
+from cellresponse.tasks import Task, check_split_mode, get_task
 
 log = logging.getLogger("cellresponse")
 
 
 def load_for_config(cfg: BenchmarkConfig) -> Dataset:
+    """The dataset a config names, checked against the config's task."""
     from cellresponse.datasets import load_dataset
 
-    return load_dataset(cfg.dataset, target=cfg.target, cell_views=cfg.cell_views)
+    data = load_dataset(cfg.dataset, target=cfg.target, cell_views=cfg.cell_views)
+    if cfg.task is not None and cfg.task != data.task:
+        get_task(cfg.task)  # an unknown task name is reported as such
+        raise ValueError(
+            f"dataset {cfg.dataset!r} is a {data.task!r} dataset; --task {cfg.task} needs a {cfg.task} dataset "
+            "(see `cellresponse data list`)"
+        )
+    return data
 
 
-def split_for_config(data: Dataset, cfg: BenchmarkConfig) -> Split:
-    """The split a config asks for: a split file (IDs harmonized) or a generated split,
-    restricted to ``cfg.only_folds`` when the run is a shard."""
+def split_for_config(data: Dataset, cfg: BenchmarkConfig, task: Task | None = None) -> Split:
+    """The split a config asks for: a split file (cell-line IDs harmonized) or a generated
+    split of a mode the task accepts, restricted to ``cfg.only_folds`` for a shard."""
+    task = task or get_task(data.task)
     if cfg.split_file:
         split = read_split_file(
             cfg.split_file,
             data,
-            resolve_cell_line=_cell_line_resolver(data),
+            resolve_cell_line=cell_line_resolver(data),
             valid_fraction=cfg.valid_fraction,
             seed=cfg.seed,
+            allow_unassigned=cfg.allow_unassigned,
         )
     else:
-        split = make_split(data, mode=cfg.split, n_folds=cfg.folds, seed=cfg.seed, valid_fraction=cfg.valid_fraction)
+        mode = check_split_mode(task, cfg.split or task.default_split)
+        split = make_split(data, mode=mode, n_folds=cfg.folds, seed=cfg.seed, valid_fraction=cfg.valid_fraction)
     return split.select_folds(cfg.only_folds) if cfg.only_folds is not None else split
 
 
-def _cell_line_resolver(data: Dataset) -> Any:
+def cell_line_resolver(data: Dataset) -> Callable[[Sequence[str]], list[str | None]]:
     """Map split-file cell-line keys to the dataset's canonical IDs.
 
     Keys already canonical pass through; others go through the DepMap crosswalk (CCLE
@@ -45,37 +56,56 @@ def _cell_line_resolver(data: Dataset) -> Any:
     known = set(data.cell_lines)
 
     def resolve(keys: Sequence[str]) -> list[str | None]:
-        pending = [k for k in keys if k not in known]
+        pending = sorted({k for k in keys if k not in known})
         mapped: dict[str, str] = {}
         if pending:
             from cellresponse.data import CellLineResolver
 
-            ids, _ = CellLineResolver.from_depmap().resolve(pending)
+            try:
+                ids, _ = CellLineResolver.from_depmap().resolve(pending)
+            except FileNotFoundError:  # no DepMap annotations beside the data: canonical IDs only
+                ids = {}
             mapped = {str(k): str(v) for k, v in ids.items()}
         return [k if k in known else mapped.get(k) for k in keys]
 
     return resolve
 
 
-def benchmark(cfg: BenchmarkConfig, *, data: Dataset | None = None) -> BenchmarkResult:
-    """Run the benchmark a config describes and build its report."""
-    from cellresponse.report import build_report
-
+def benchmark(cfg: BenchmarkConfig, *, data: Dataset | None = None, report: bool = True) -> BenchmarkResult:
+    """Run the benchmark a config describes (any task) and build its report."""
     data = load_for_config(cfg) if data is None else data
-    split = split_for_config(data, cfg)
+    task = get_task(data.task)
+    split = split_for_config(data, cfg, task)
+    options = RunOptions(
+        include_baselines=cfg.baselines,
+        min_group_size=cfg.min_group_size,
+        ablations=cfg.ablations,
+        progress=cfg.progress,
+        config={**cfg.to_dict(), "task": task.name},
+    )
     result = run_benchmark(
         data,
-        models=cfg.models,
+        models=cfg.models if cfg.models is not None else list(task.default_models),
         split=split,
         out=cfg.out,
         model_params=cfg.model_params,
-        include_baselines=cfg.baselines,
-        config=cfg.to_dict(),
-        min_group_size=cfg.min_group_size,
-        progress=cfg.progress,
+        seed=cfg.seed,
+        options=options,
     )
-    build_report(cfg.out)
+    if report:
+        from cellresponse.report import build_report
+
+        build_report(cfg.out)
     return result
 
 
-__all__ = ["benchmark", "load_for_config", "split_for_config"]
+def config_summary(cfg: BenchmarkConfig, result: BenchmarkResult) -> str:
+    """One line saying what ran and where its results are."""
+    c = result.config
+    return (
+        f"{c['task']} · {cfg.dataset}/{c['target']} · split {c['split']['mode']} "
+        f"({c['split']['n_folds']} fold(s), hash {c['split_hash']}); results in {cfg.out}/ (report.html)"
+    )
+
+
+__all__ = ["benchmark", "cell_line_resolver", "config_summary", "load_for_config", "split_for_config"]

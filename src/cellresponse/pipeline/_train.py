@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from cellresponse._types import PathLike
+from cellresponse._util import jsonable
 from cellresponse.data import Dataset, FeatureView
 from cellresponse.models import ResponseModel, load_model, make_model
 from cellresponse.splits import make_split
@@ -24,13 +25,24 @@ def train(
     valid_fraction: float = 0.1,
     seed: int = 0,
 ) -> ResponseModel:
-    """Fit ``model`` on all of ``data`` (inner validation: a seeded cell-line holdout) and save it."""
-    estimator = make_model(model, **(params or {}))
+    """Fit ``model`` on all of ``data`` and save it to ``out``.
+
+    ``seed`` seeds the model (its ``random_state``, unless ``params`` sets it) and the
+    inner validation part: a ``valid_fraction`` of whole groups held out the way the
+    dataset's task holds them out (cell lines for response and dependency, compounds for
+    expression), used for early stopping.
+    """
+    from cellresponse.evaluate import seeded_params
+    from cellresponse.tasks import get_task
+
+    task = get_task(data.task)
+    resolved = seeded_params(model, params or {}, seed)
+    estimator = make_model(model, **resolved)
     valid = None
     if valid_fraction > 0:
-        split = make_split(data, mode="cell_line", n_folds=2, seed=seed, valid_fraction=valid_fraction)
+        split = make_split(data, mode=task.validation_mode, n_folds=2, seed=seed, valid_fraction=valid_fraction)
         fold = split.folds[0]
-        # Train on everything but a validation slice of lines; the test half is folded back in.
+        # Train on everything but a validation slice of groups; the test half is folded back in.
         train_idx = np.sort(np.concatenate([fold.train, fold.test]))
         valid = data[fold.valid]
         data = data[train_idx]
@@ -38,8 +50,12 @@ def train(
     path = estimator.save(out)
     meta = {
         "dataset": data.name,
+        "task": data.task,
         "target": data.target,
         "n_train": len(data),
+        "n_valid": 0 if valid is None else len(valid),
+        "seed": seed,
+        "params": jsonable(resolved),
         "dataset_fingerprint": data.fingerprint(),
     }
     (path / "training.json").write_text(json.dumps(meta, indent=2))

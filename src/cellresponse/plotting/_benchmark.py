@@ -96,8 +96,8 @@ def fold_boxes(per_fold: pd.DataFrame, *, metrics: Sequence[str], order: Sequenc
 
 
 def significance(stats: pd.DataFrame, *, metric: str) -> Figure:
-    """Median paired difference vs the best naive baseline, annotated with Wilcoxon p."""
-    sub = stats[(stats["metric"] == metric) & stats["is_best_naive"]].sort_values("median_diff")
+    """Median paired difference vs the best baseline, annotated with Wilcoxon p."""
+    sub = stats[(stats["metric"] == metric) & stats["is_best_baseline"].astype(bool)].sort_values("median_diff")
     fig, ax = plt.subplots(figsize=(7, 0.4 * len(sub) + 1.5))
     y = np.arange(len(sub))
     colors = [

@@ -1,11 +1,6 @@
-"""Reports: HTML built from templates, figures and result tables; no computation."""
+"""Reports: HTML built from templates, figures and the written result tables; no scoring."""
 
-from cellresponse.report._benchmark import ReportSection, build_report, load_results
+from cellresponse.report._benchmark import build_report
+from cellresponse.report._html import environment, table_html
 
-__all__ = ["ReportSection", "build_report", "load_results"]
-
-# Ensemble-member and gene-set sections (issue 6); importing registers them.
-from cellresponse.report._benchmark import register_report_section
-from cellresponse.report._leap import leap_sections
-
-__all__ += ["leap_sections", "register_report_section"]
+__all__ = ["build_report", "environment", "table_html"]

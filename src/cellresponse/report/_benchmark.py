@@ -1,161 +1,127 @@
-"""Build a self-contained HTML report from a benchmark results directory.
+"""Build a self-contained HTML report from a benchmark results directory, for every task.
 
-The report reads only the files the runner wrote (results.csv, predictions.csv.gz,
-stats.csv, timings.csv, config.json); it computes no new scores.
+The report reads only the files the engine wrote (:func:`cellresponse.results.read_results`)
+and computes no score: the leaderboard, the paired tests and every per-group value come
+from the written tables; the task contributes its own sections (figures and tables
+built from the same files).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from cellresponse._types import PathLike
+from cellresponse.report._html import environment, table_html
+from cellresponse.results import atomic_write_bytes, read_results
+from cellresponse.tasks import ScoreContext, Section, get_task
 
 
-@dataclass
-class ReportSection:
-    """An extra report section: title, optional text, base64 PNG figures, HTML tables."""
+def _render_sections(sections: list[Section]) -> list[dict[str, Any]]:
+    from cellresponse.plotting import figure_to_base64_png as b64
 
-    title: str
-    text: str = ""
-    figures: list[str] = field(default_factory=list)
-    tables: list[str] = field(default_factory=list)
+    return [
+        {
+            "title": s.title,
+            "text": s.text,
+            "figures": [b64(f) for f in s.figures],
+            "tables": [table_html(t.frame, highlight=t.highlight, digits=t.digits) for t in s.tables],
+        }
+        for s in sections
+    ]
 
 
-SectionBuilder = Callable[[Path, dict[str, Any]], list[ReportSection]]
-_SECTION_BUILDERS: dict[str, SectionBuilder] = {}
+def build_report(results_dir: PathLike, *, title: str | None = None) -> Path:
+    """Write ``report.html`` into ``results_dir`` and return its path.
 
-
-def register_report_section(name: str, builder: SectionBuilder) -> None:
-    """Add sections to every benchmark report: ``builder(results_dir, loaded)`` returns them.
-
-    ``loaded`` is :func:`load_results`'s dict; a builder returns ``[]`` when its files
-    (e.g. ``extras/<model>.<table>.csv``) are absent. Registering a name twice raises.
+    Raises
+    ------
+    FileNotFoundError
+        If ``results_dir`` is not a results directory.
+    ValueError
+        If it holds another results format or a damaged table.
     """
-    if name in _SECTION_BUILDERS:
-        raise ValueError(f"a report section builder named {name!r} is already registered")
-    _SECTION_BUILDERS[name] = builder
-
-
-def _environment() -> Any:
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    return Environment(
-        loader=PackageLoader("cellresponse", "report/templates"),
-        autoescape=select_autoescape(["html", "j2"]),
-    )
-
-
-def _table_html(frame: pd.DataFrame, *, naive: Sequence[str] = (), digits: int = 3) -> Any:
-    from markupsafe import Markup
-
-    shown = frame.copy()
-    html = shown.to_html(float_format=lambda v: f"{v:.{digits}f}", na_rep="–", border=0, escape=True)
-    for name in naive:
-        html = html.replace(f"<tr>\n      <th>{name}</th>", f'<tr class="naive">\n      <th>{name}</th>')
-    return Markup(html)
-
-
-def load_results(results_dir: PathLike) -> dict[str, Any]:
-    """Read a results directory written by :func:`cellresponse.evaluate.run_benchmark`."""
-    d = Path(results_dir)
-    needed = ["results.csv", "predictions.csv.gz", "config.json"]
-    missing = [n for n in needed if not (d / n).is_file()]
-    if missing:
-        raise FileNotFoundError(f"{d} is not a complete results directory; missing {missing}")
-    config = json.loads((d / "config.json").read_text())
-    return {
-        "results": pd.read_csv(d / "results.csv", dtype={"fold": str, "group": str}),
-        "predictions": pd.read_csv(d / "predictions.csv.gz"),
-        "stats": pd.read_csv(d / "stats.csv") if (d / "stats.csv").is_file() else pd.DataFrame(),
-        "timings": pd.read_csv(d / "timings.csv") if (d / "timings.csv").is_file() else pd.DataFrame(),
-        "config": config,
-    }
-
-
-def build_report(
-    results_dir: PathLike,
-    *,
-    title: str | None = None,
-    extra_sections: Sequence[ReportSection] = (),
-) -> Path:
-    """Write ``report.html`` into ``results_dir`` and return its path."""
-    from cellresponse.evaluate import leaderboard
     from cellresponse.plotting import _benchmark as plots
     from cellresponse.plotting import figure_to_base64_png as b64
 
-    d = Path(results_dir)
-    loaded = load_results(d)
-    results, preds, stats, timings, cfg = (loaded[k] for k in ("results", "predictions", "stats", "timings", "config"))
-    kind = cfg["perturbation_kind"]
-    primary = cfg["primary_metric"]
-    naive = cfg.get("naive_baselines", [])
-    board = leaderboard(results, cfg)
-    best_naive = board.attrs.get("best_naive") or "n/a"
-    ranked = [m for m in board.index if m in preds.columns]
-    candidates = [m for m in ranked if m not in naive] or ranked
-    best_model = candidates[0]
-
-    overall = results[(results["group_by"] == "all") & (results["fold"] != "all")]
-    per_group = results[(results["fold"] == "all") & (results["group_by"] == kind) & (results["metric"] == "pearson")]
-    values = per_group[per_group["model"] == best_model].set_index("group")["value"]
-    reference = (
-        per_group[per_group["model"] == best_naive].set_index("group")["value"] if best_naive in ranked else None
-    )
-    scatter_models = [best_model] + ([best_naive] if best_naive in preds.columns and best_naive != best_model else [])
-    if "drug_mean" in preds.columns and "drug_mean" not in scatter_models:
-        scatter_models.append("drug_mean")
-
-    stats_view = pd.DataFrame()
-    if len(stats):
-        stats_view = stats[stats["is_best_naive"].astype(bool)].drop(columns=["is_best_naive"]).set_index("model")
-    timing_view = pd.DataFrame()
-    if len(timings):
-        timing_view = timings.groupby("model")[["fit_s", "predict_s"]].agg(["mean", "sum"]).round(2)
-        timing_view.columns = [f"{a} {b}" for a, b in timing_view.columns]
-
-    sections = list(extra_sections)
-    for builder in _SECTION_BUILDERS.values():
-        sections += builder(d, loaded)
-    provenance = {k: cfg.get(k) for k in ("dataset", "dataset_fingerprint", "split", "config", "cellresponse_version")}
-    provenance["dataset_info"] = cfg.get("dataset_info", {})
-    env = _environment()
-    html = env.get_template("benchmark.html.j2").render(
-        title=title or f"{cfg['dataset']['name']} · {cfg['target']} · {cfg['split']['mode']}",
-        version=cfg.get("cellresponse_version"),
-        dataset=cfg["dataset"],
-        n_perturbations=cfg["dataset"].get(f"n_{kind}s"),
-        kind=kind,
-        target=cfg["target"],
-        split={**cfg["split"], "hash": cfg["split_hash"]},
-        synthetic=bool(cfg.get("dataset_info", {}).get("synthetic")),
-        primary=primary,
-        best_naive=best_naive,
-        failures=cfg.get("failures", []),
-        leaderboard_html=_table_html(board, naive=naive),
-        stats_html=_table_html(stats_view, digits=4) if len(stats_view) else "",
-        fig_significance=b64(plots.significance(stats, metric=f"per_{kind}_pearson")) if len(stats_view) else None,
-        fig_global=b64(plots.global_vs_within(board, primary=primary)),
-        fig_scatter=b64(plots.predicted_vs_observed(preds, models=scatter_models, target=cfg["target"])),
-        fig_waterfall=b64(
-            plots.per_group_waterfall(
-                values, reference=reference, model=best_model, reference_name=best_naive, group=kind
+    res = read_results(results_dir)
+    cfg = res.config
+    task = get_task(res.task)
+    ctx = ScoreContext.from_config(cfg)
+    kind, primary = ctx.kind, str(cfg["primary_metric"])
+    best = cfg.get("best_baseline")
+    board = res.leaderboard
+    sections: list[Section] = []
+    if len(res.stats):
+        shown = res.stats[res.stats["is_best_baseline"].astype(bool) & (res.stats["subset"] == "")]
+        label = primary if primary in set(shown["metric"]) else f"per_{kind}_pearson"
+        label = label if label in set(shown["metric"]) else (shown["metric"].iloc[0] if len(shown) else label)
+        view = shown[shown["metric"] == label].drop(columns=["is_best_baseline", "subset"]).set_index("model")
+        if len(view):
+            sections.append(
+                Section(
+                    f"Significance against {best}",
+                    f"Paired Wilcoxon tests of {label} over {view['over'].iloc[0]}s ({view['alternative'].iloc[0]});"
+                    " median_diff > 0 means the model is better. All tests are in stats.csv.",
+                    figures=[plots.significance(res.stats, metric=label)],
+                )
             )
-        ),
-        fig_folds=b64(plots.fold_boxes(overall, metrics=[primary, "normalized_pearson"], order=list(board.index))),
-        extra_sections=sections,
-        timing_html=_table_html(timing_view, digits=2) if len(timing_view) else "",
-        peak_rss=round(float(cfg.get("peak_rss_mb", float("nan"))), 1),
-        provenance=json.dumps(provenance, indent=2, default=str)[:20000],
+    per_fold = res.results[res.results["group_by"] == "all"]
+    order = [m for m in board.index]
+    fold_metrics = [
+        m for m in dict.fromkeys([primary, "normalized_pearson", "delta_pearson"]) if (per_fold["metric"] == m).any()
+    ]
+    fig_folds = b64(plots.fold_boxes(per_fold, metrics=fold_metrics, order=order)) if fold_metrics and order else None
+    if res.complete:
+        sections += task.report_sections(res, ctx)
+    timing_view = None
+    if len(res.timings):
+        timing_view = res.timings.groupby("model", sort=False)[["fit_s", "predict_s"]].agg(["mean", "sum"]).round(2)
+        timing_view.columns = [f"{a} {b}" for a, b in timing_view.columns]
+    provenance = {
+        k: cfg.get(k)
+        for k in (
+            "task",
+            "dataset",
+            "dataset_fingerprint",
+            "split",
+            "seeds",
+            "config",
+            "cellresponse_version",
+            "dataset_info",
+        )
+    }
+    split = cfg["split"]
+    html = (
+        environment()
+        .get_template("benchmark.html.j2")
+        .render(
+            title=title or f"{cfg['dataset']['name']} · {cfg['target']} · {split['mode']}",
+            version=cfg.get("cellresponse_version"),
+            task=res.task,
+            dataset=cfg["dataset"],
+            n_perturbations=cfg["dataset"].get(f"n_{kind}s"),
+            kind=kind,
+            target=cfg["target"],
+            split={**split, "hash": cfg["split_hash"]},
+            synthetic=bool(cfg.get("synthetic")),
+            partial=None if res.complete else {"done": len(cfg.get("completed_folds", [])), "total": split["n_folds"]},
+            note=task.report_note(ctx, best),
+            primary=primary,
+            best_baseline=best or "n/a",
+            failures=cfg.get("failures", []),
+            leaderboard_html=table_html(board, highlight=ctx.baselines) if len(board) else "",
+            fig_folds=fig_folds,
+            sections=_render_sections(sections),
+            timing_html=table_html(timing_view, digits=2) if timing_view is not None else "",
+            peak_rss=round(float(cfg.get("peak_rss_mb") or float("nan")), 1),
+            provenance=json.dumps(provenance, indent=2, default=str)[:20000],
+        )
     )
-    path = d / "report.html"
-    path.write_text(html, encoding="utf-8")
+    path = res.path / "report.html"
+    atomic_write_bytes(path, html.encode("utf-8"))
     return path
 
 
-__all__ = ["ReportSection", "build_report", "load_results", "register_report_section"]
+__all__ = ["build_report"]

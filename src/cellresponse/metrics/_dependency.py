@@ -1,4 +1,4 @@
-"""Dependency-task scoring: per-gene AUROC / Pearson / Spearman across cell lines, by gene set.
+"""Dependency metrics: per-gene AUROC / Pearson / Spearman across cell lines, by gene set.
 
 Per-gene metrics compare, for one gene, the true and predicted values over the cell lines
 where it was measured. For a leave-tissue-out split, score the pooled out-of-fold
@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cellresponse.evaluate._metrics import group_summary_rows, paired_wilcoxon
-from cellresponse.evaluate._runner import ScoreContext, TaskScorer, register_task_scorer
+from cellresponse.metrics._paired import paired_wilcoxon
 
 DEPENDENCY_METRICS = ("auroc", "pearson", "spearman")
 
@@ -182,7 +181,6 @@ def paired_gene_tests(
     return pd.DataFrame(rows, columns=["model", "reference", "metric", "n", "median_diff", "statistic", "pvalue"])
 
 
-# ------------------------------------------------------------------ benchmark runner hook
 def auroc_convention(target: str) -> tuple[float, float]:
     """``(sign, threshold)`` so that ``sign * y >= threshold`` means "dependent".
 
@@ -192,107 +190,10 @@ def auroc_convention(target: str) -> tuple[float, float]:
     return (-1.0, 0.5) if target == "gene_effect" else (1.0, 1.0)
 
 
-def dependency_fold_scores(preds: pd.DataFrame, ctx: ScoreContext) -> pd.DataFrame:
-    """Per-gene AUROC of every model on one fold (runner fold scorer of the dependency task).
-
-    Rows ``model, metric="auroc", group_by=<kind>, group=<gene>`` plus per-fold
-    ``per_<kind>_auroc_mean`` / ``_median``; the runner averages them over folds.
-    """
-    sign, threshold = auroc_convention(ctx.data.target)
-    y = sign * preds["y_true"].to_numpy(dtype=np.float64)
-    genes = preds[ctx.kind].to_numpy()
-    frames = []
-    for model in ctx.models:
-        if model not in preds:
-            continue
-        per = per_gene_scores(y, sign * preds[model].to_numpy(dtype=np.float64), genes=genes,
-                              threshold=threshold, min_lines=ctx.min_group_size, metrics=("auroc",))  # fmt: skip
-        values = per.set_index("gene")["value"]
-        rows = group_summary_rows(values, metric="auroc", group_by=ctx.kind)
-        frames.append(pd.DataFrame(rows, columns=["metric", "group_by", "group", "value"]).assign(model=model))
-    if not frames:
-        return pd.DataFrame(columns=["model", "metric", "group_by", "group", "value"])
-    return pd.concat(frames, ignore_index=True)
-
-
-def _best_member(table: pd.DataFrame, model: str) -> str | None:
-    """The member ``<model>/...`` with the highest mean in ``table`` (gene x model)."""
-    members = [c for c in table.columns if str(c).startswith(f"{model}/")]
-    if not members:
-        return None
-    return str(table[members].mean().idxmax())
-
-
-def dependency_summary(results: pd.DataFrame, ctx: ScoreContext) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Gene-set breakdown and paired tests over genes (runner summary scorer).
-
-    Result rows (``fold="all"``, ``group_by="gene_set"``): ``per_gene_<metric>_mean`` /
-    ``_median`` and ``n_genes_<metric>`` for every gene set of the dataset's
-    ``perturbation_meta["gene_set"]`` (``other`` skipped) and ``all``, over the fold-averaged
-    per-gene scores. Stats rows: paired Wilcoxon tests over genes (model > reference) of
-    every model against every naive baseline, of a model with members
-    (``<model>/<member>`` rows) against its best member in that gene set (best by the
-    test score itself, which favours the member) and against every other model;
-    metric ``per_gene_auroc`` (all genes)
-    or ``per_gene_auroc[selective]``, and the same for Pearson within gene sets.
-    """
-    kind = ctx.kind
-    pooled = results[(results["fold"] == "all") & (results["group_by"] == kind)]
-    sets: dict[str, list[str] | None] = {"all": None}
-    meta = ctx.data.perturbation_meta
-    if "gene_set" in getattr(meta, "columns", []):
-        sets.update({k: v for k, v in gene_sets_from_meta(meta).items() if k != "other"})
-    best = _best_naive_name(results, ctx)
-    rows, tests = [], []
-    for metric in DEPENDENCY_METRICS:
-        wide = pooled[pooled["metric"] == metric].pivot_table(index="group", columns="model", values="value")
-        if wide.empty:
-            continue
-        for set_name, genes in sets.items():
-            sub = wide if genes is None else wide[wide.index.isin(genes)]
-            for model in sub.columns:
-                vals = sub[model].dropna()
-                if not len(vals):
-                    continue
-                rows += [(model, f"per_{kind}_{metric}_mean", set_name, float(vals.mean())),
-                         (model, f"per_{kind}_{metric}_median", set_name, float(vals.median())),
-                         (model, f"n_{kind}s_{metric}", set_name, float(len(vals)))]  # fmt: skip
-            if metric != "auroc" and set_name == "all":
-                continue  # the generic paired tests already cover per-gene Pearson/Spearman
-            if metric == "spearman":
-                continue
-            label = f"per_{kind}_{metric}" + ("" if set_name == "all" else f"[{set_name}]")
-            top = [m for m in ctx.models if "/" not in m and m in sub.columns]
-            for model in top:
-                refs = [r for r in top if r != model]  # naive baselines and the other models
-                member = _best_member(sub, model)
-                for ref in [*refs, *([member] if member else [])]:
-                    test = paired_wilcoxon(sub[model], sub[ref])
-                    tests.append({"model": model, "reference": ref, "metric": label,
-                                  "is_best_naive": ref == best, **test})  # fmt: skip
-    out = pd.DataFrame(rows, columns=["model", "metric", "group", "value"]).assign(fold="all", group_by="gene_set")
-    stats_cols = ["model", "reference", "metric", "is_best_naive", "n", "median_diff", "statistic", "pvalue"]
-    return out, pd.DataFrame(tests, columns=stats_cols)
-
-
-def _best_naive_name(results: pd.DataFrame, ctx: ScoreContext) -> str | None:
-    pooled = results[(results["fold"] == "all") & (results["group_by"] == "all")]
-    scores = pooled[(pooled["metric"] == f"per_{ctx.kind}_pearson_mean") & pooled["model"].isin(ctx.naive)]
-    scores = scores.dropna(subset=["value"])
-    return None if scores.empty else str(scores.sort_values("value", ascending=False)["model"].iloc[0])
-
-
-register_task_scorer(
-    "dependency", TaskScorer("dependency_auroc", fold=dependency_fold_scores, summary=dependency_summary)
-)
-
-
 __all__ = [
     "DEPENDENCY_METRICS",
     "auroc",
     "auroc_convention",
-    "dependency_fold_scores",
-    "dependency_summary",
     "gene_sets_from_meta",
     "paired_gene_tests",
     "per_gene_scores",

@@ -161,36 +161,13 @@ def score_scalar(
     return pd.DataFrame(rows, columns=["metric", "group_by", "group", "value"])
 
 
-def paired_wilcoxon(
-    model_values: pd.Series, reference_values: pd.Series, *, alternative: str = "greater"
-) -> dict[str, float]:
-    """Paired Wilcoxon signed-rank test over the groups both series share.
-
-    Returns n (pairs), median difference, statistic and p-value. ``alternative="greater"``
-    asks whether the model's values exceed the reference's.
-    """
-    joined = pd.concat([model_values, reference_values], axis=1, join="inner").dropna()
-    n = len(joined)
-    diff = (joined.iloc[:, 0] - joined.iloc[:, 1]).to_numpy()
-    if n < 5 or np.allclose(diff, 0):
-        return {"n": float(n), "median_diff": float(np.median(diff)) if n else float("nan"),
-                "statistic": float("nan"), "pvalue": float("nan")}  # fmt: skip
-    res = stats.wilcoxon(diff, alternative=alternative, zero_method="wilcox")
-    return {
-        "n": float(n),
-        "median_diff": float(np.median(diff)),
-        "statistic": float(res.statistic),
-        "pvalue": float(res.pvalue),
-    }
-
-
 __all__ = [
     "LOWER_IS_BETTER",
     "METRICS",
+    "group_summary_rows",
     "grouped_metric",
     "mae",
     "normalized_pearson",
-    "paired_wilcoxon",
     "pearson",
     "r2",
     "rmse",

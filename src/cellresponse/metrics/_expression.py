@@ -133,6 +133,7 @@ def score_expression(
     reference: np.ndarray,
     groups: Mapping[str, np.ndarray] | None = None,
     top_k: Sequence[int] = TOP_K,
+    min_group_size: int = 1,
 ) -> pd.DataFrame:
     """Mean of each per-signature metric overall (``group_by="all"``) and per group.
 
@@ -144,6 +145,8 @@ def score_expression(
         Training mean signature, for ``delta_pearson``.
     groups
         ``group_by`` name -> key per signature (e.g. ``{"compound": ..., "cell_line": ...}``).
+    min_group_size
+        Groups with fewer signatures get no per-group rows.
 
     Returns
     -------
@@ -156,48 +159,17 @@ def score_expression(
         keys = np.asarray(keys)
         if len(keys) != len(per):
             raise ValueError(f"groups[{group_by!r}] has {len(keys)} keys for {len(per)} signatures")
+        sizes = pd.Series(keys).value_counts()
         means = per.groupby(keys).mean()
+        means = means[means.index.isin(sizes.index[sizes >= min_group_size])]
         for metric in per.columns:
             rows += [(metric, group_by, str(g), float(v)) for g, v in means[metric].items()]
     return pd.DataFrame(rows, columns=["metric", "group_by", "group", "value"])
 
 
-def paired_test(
-    model_values: np.ndarray | pd.Series,
-    reference_values: np.ndarray | pd.Series,
-    *,
-    higher_is_better: bool = True,
-) -> dict[str, float]:
-    """Two-sided paired Wilcoxon signed-rank test (model vs reference, same units).
-
-    Returns ``n``, ``median_diff`` (model - reference, sign-flipped for lower-is-better
-    metrics so positive = model better) and ``pvalue`` (NaN with < 5 pairs or all ties).
-    """
-    a = pd.Series(np.asarray(model_values, dtype=float)) if not isinstance(model_values, pd.Series) else model_values
-    b = (
-        pd.Series(np.asarray(reference_values, dtype=float))
-        if not isinstance(reference_values, pd.Series)
-        else reference_values
-    )
-    joined = pd.concat([a.rename("a"), b.rename("b")], axis=1, join="inner").dropna()
-    diff = (joined["a"] - joined["b"]).to_numpy()
-    if not higher_is_better:
-        diff = -diff
-    n = len(diff)
-    if n < 5 or np.allclose(diff, 0):
-        return {
-            "n": float(n),
-            "median_diff": float(np.median(diff)) if n else np.nan,
-            "pvalue": np.nan,
-        }
-    res = stats.wilcoxon(diff, alternative="two-sided", zero_method="wilcox")
-    return {"n": float(n), "median_diff": float(np.median(diff)), "pvalue": float(res.pvalue)}
-
-
 __all__ = [
     "LOWER_IS_BETTER_EXPR",
     "TOP_K",
-    "paired_test",
     "per_signature_delta_pearson",
     "per_signature_metrics",
     "per_signature_pearson",

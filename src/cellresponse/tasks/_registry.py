@@ -1,0 +1,85 @@
+"""Name -> task registry, like the model registry: built-in tasks load on first use and
+other packages add theirs through the ``cellresponse.tasks`` entry-point group."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+from importlib.metadata import entry_points
+from typing import TypeVar
+
+from cellresponse.splits import MODE_ALIASES, canonical_mode
+from cellresponse.tasks._base import Task
+
+_REGISTRY: dict[str, Task] = {}
+_LOADED = False
+_BUILTIN_MODULES = ("cellresponse.tasks.response", "cellresponse.tasks.expression", "cellresponse.tasks.dependency")
+
+T = TypeVar("T", bound=type[Task])
+
+
+def register_task(name: str) -> Callable[[T], T]:
+    """Class decorator registering a :class:`Task` under ``name``; a duplicate name is an error."""
+
+    def deco(cls: T) -> T:
+        if name in _REGISTRY and type(_REGISTRY[name]) is not cls:
+            raise ValueError(f"task name {name!r} is already registered to {type(_REGISTRY[name]).__qualname__}")
+        cls.name = name
+        _REGISTRY[name] = cls()
+        return cls
+
+    return deco
+
+
+def _load_all() -> None:
+    global _LOADED
+    if _LOADED:
+        return
+    _LOADED = True
+    for module in _BUILTIN_MODULES:
+        import_module(module)
+    for ep in entry_points(group="cellresponse.tasks"):
+        ep.load()
+
+
+def available_tasks() -> list[str]:
+    """Registered task names."""
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+def get_task(name: str) -> Task:
+    """The registered task ``name``.
+
+    Raises
+    ------
+    KeyError
+        For an unknown task, listing the registered ones.
+    """
+    _load_all()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown task {name!r}; available: {', '.join(sorted(_REGISTRY))}") from None
+
+
+def check_split_mode(task: Task, mode: str) -> str:
+    """The canonical name of ``mode`` if ``task`` accepts it.
+
+    Raises
+    ------
+    ValueError
+        Naming the mode, the task it belongs to (if another) and the valid choices.
+    """
+    name = canonical_mode(mode)
+    if name in task.split_modes:
+        return name
+    owners = [t for t in available_tasks() if name in get_task(t).split_modes]
+    shown = ", ".join(
+        f"{m} ({'/'.join(a)})" if (a := [k for k, c in MODE_ALIASES.items() if c == m]) else m for m in task.split_modes
+    )
+    where = f"belongs to the {' and '.join(owners)} task" if owners else "is not used by any task"
+    raise ValueError(f"split mode {mode!r} {where}; the {task.name} task accepts: {shown}")
+
+
+__all__ = ["available_tasks", "check_split_mode", "get_task", "register_task"]
