@@ -93,6 +93,12 @@ def dependency_panel():
     return make_dependency_panel()
 
 
+@pytest.fixture(scope="session")
+def dependency_classes_panel():
+    """The dependency panel with class codes (0 weak, 1 dependency, 2 strong) as the target."""
+    return make_dependency_panel(classes=True)
+
+
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("CELLRESPONSE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))

@@ -1,4 +1,9 @@
-"""Contract tests over every expression model, plus torch-specific tests for expr_dosetime."""
+"""Expression-model specifics: the registry's expression models, ``predict_signature``,
+the learned baselines against the naive ones, and torch-specific tests for expr_dosetime.
+
+The contract every model obeys (fit/predict, clone, save/load, seeds, wrong task) is
+checked for all of them in ``tests/contract/test_model_contract.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,8 @@ import sys
 
 import numpy as np
 import pytest
-from sklearn.base import clone
 
-from cellresponse.models import NotFittedError, available_models, load_model, make_model
+from cellresponse.models import available_models, make_model
 from cellresponse.models.expression import predict_signature
 from cellresponse.splits import make_split
 
@@ -48,22 +52,6 @@ def test_registry_lists_the_expression_models():
     assert "expr_dosetime" not in naive and "expr_drug_blind" not in naive
 
 
-@pytest.mark.parametrize("name", EXPR_MODELS)
-def test_contract(name, synth, tmp_path):
-    train, valid, test = _parts(synth)
-    model = make_model(name, **PARAMS.get(name, {}))
-    with pytest.raises(NotFittedError):
-        model.predict(test)
-    assert clone(model).get_params() == model.get_params()
-    pred = model.fit(train, valid=valid).predict(test)
-    assert pred.shape == test.y.shape and np.isfinite(pred).all()
-    again = make_model(name, **PARAMS.get(name, {})).fit(train, valid=valid).predict(test)
-    np.testing.assert_allclose(pred, again, rtol=1e-5, atol=1e-6)
-    model.save(tmp_path / name)
-    loaded = load_model(tmp_path / name)
-    np.testing.assert_allclose(loaded.predict(test), pred, rtol=1e-5, atol=1e-6)
-
-
 @pytest.mark.parametrize("name", ["expr_ridge", "expr_tanimoto_knn", "expr_dosetime", "expr_cell_mean"])
 def test_predict_signature(name, synth):
     model = make_model(name, **PARAMS.get(name, {})).fit(synth)
@@ -87,13 +75,6 @@ def test_learned_baselines_beat_naive_on_synthetic(synth):
     }
     assert score["expr_ridge"] > score["expr_train_mean"]
     assert score["expr_ridge"] > score["expr_drug_blind"]
-
-
-def test_expression_models_reject_scalar_or_wrong_task():
-    from cellresponse.data.synthetic import make_response_dataset
-
-    with pytest.raises(ValueError, match="supports tasks"):
-        make_model("expr_ridge").fit(make_response_dataset())
 
 
 # ------------------------------------------------------------------ torch model

@@ -10,6 +10,7 @@ format and package versions, JSON state) and ``arrays.safetensors`` (numeric sta
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -138,7 +139,7 @@ class ResponseModel(BaseEstimator):
                 f"{json_path} has format_version {doc['format_version']} (written by cellresponse "
                 f"{doc.get('cellresponse_version')}); this version reads format {model_cls.format_version}"
             )
-        model = model_cls(**doc["params"])
+        model = model_cls(**_restore_params(model_cls, doc["params"]))
         arrays = load_file(str(src / MODEL_ARRAYS)) if (src / MODEL_ARRAYS).is_file() else {}
         model._set_state(doc["state"], arrays)
         model.n_train_ = int(doc.get("n_train", 0))
@@ -155,6 +156,16 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+def _restore_params(cls: type, params: dict[str, Any]) -> dict[str, Any]:
+    """Hyperparameters read from JSON, with tuples restored.
+
+    JSON writes a tuple as a list; a list goes back to a tuple where the constructor's
+    default is a tuple, so a loaded model has the parameters it was saved with.
+    """
+    defaults = {n: p.default for n, p in inspect.signature(cls.__init__).parameters.items()}
+    return {k: tuple(v) if isinstance(v, list) and isinstance(defaults.get(k), tuple) else v for k, v in params.items()}
 
 
 def load_model(path: PathLike) -> ResponseModel:
