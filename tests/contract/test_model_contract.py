@@ -38,7 +38,6 @@ from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from cellresponse.data.synthetic_expression import make_expression_dataset
 from cellresponse.models import NotFittedError, available_models, get_model_class, load_model, make_model
 from cellresponse.splits import make_split
-from cellresponse.splits._expression import make_expression_split
 
 TASKS = ("response", "expression", "dependency")
 
@@ -192,7 +191,7 @@ def task_parts(_response_ds, dependency_panel):
             dependency_panel,
             make_split(dependency_panel, mode="cell_line", n_folds=4, seed=0, valid_fraction=0.25),
         ),
-        "expression": (expression, make_expression_split(expression, mode="compound", n_folds=4, seed=0)),
+        "expression": (expression, make_split(expression, mode="compound", n_folds=4, seed=0)),
     }
     out = {}
     for task, (ds, split) in folds.items():
