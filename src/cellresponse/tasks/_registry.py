@@ -78,7 +78,8 @@ def check_split_mode(task: Task, mode: str) -> str:
     shown = ", ".join(
         f"{m} ({'/'.join(a)})" if (a := [k for k, c in MODE_ALIASES.items() if c == m]) else m for m in task.split_modes
     )
-    where = f"belongs to the {' and '.join(owners)} task" if owners else "is not used by any task"
+    plural = "tasks" if len(owners) > 1 else "task"
+    where = f"belongs to the {' and '.join(owners)} {plural}" if owners else "is not used by any task"
     raise ValueError(f"split mode {mode!r} {where}; the {task.name} task accepts: {shown}")
 
 
