@@ -133,8 +133,8 @@ def _reference_predict(ref: ReferenceVNN, net: VisibleNeuralNetwork, x: torch.Te
 @pytest.mark.parametrize(("channels", "dense_max"), [(1, 0), (3, 0), (3, 1 << 20)])
 def test_vectorized_matches_per_term_reference(channels, dense_max, monkeypatch):
     """Sparse (dense_max=0) and densified paths both equal the per-term reference."""
-    monkeypatch.setattr("cellresponse.models.nn._vnn._DENSE_MAX", dense_max)
-    monkeypatch.setattr("cellresponse.models.nn._vnn._DENSE_MIN_FILL", 0.0)
+    monkeypatch.setattr("cellresponse.models.nn._vnn_sparse._DENSE_MAX", dense_max)
+    monkeypatch.setattr("cellresponse.models.nn._vnn_sparse._DENSE_MIN_FILL", 0.0)
     torch.set_num_threads(1)
     genes = [f"G{i:02d}" for i in range(25)]
     h = random_hierarchy(genes)
@@ -369,7 +369,8 @@ def test_compiled_kernels_match_eager():
     y = torch.randn(30, generator=gen)
     grads = []
     for compiled in (False, True):
-        net = VisibleNeuralNetwork(s, drug_dim=6, drug_hidden=(4,), init_scale=1.0, compile_kernels=compiled)
+        net = VisibleNeuralNetwork(s, drug_dim=6, drug_hidden=(4,), init_scale=1.0)
+        net.compile_kernels = compiled
         loss = vnn_loss(net(cells, drugs, cell_index=ci, drug_index=di), y, aux_reduction="mean")
         loss.backward()
         grads.append({n: p.grad.clone() for n, p in net.named_parameters()})

@@ -171,7 +171,7 @@ class _VNNBase(TorchModel):
     def _build_network(self) -> Any:
         from cellresponse.models.nn._vnn import VisibleNeuralNetwork
 
-        return VisibleNeuralNetwork(
+        network = VisibleNeuralNetwork(
             self.structure_,
             n_channels=len(self.cell_line_views),
             drug_dim=self.drug_dim_,
@@ -180,8 +180,9 @@ class _VNNBase(TorchModel):
             final_hidden=self.final_hidden,
             init_scale=self.init_scale,
             seed=self.random_state,
-            compile_kernels=self.compile_kernels,
         )
+        network.compile_kernels = bool(self.compile_kernels)
+        return network
 
     def _forward(self, network: Any, batch: Batch, *, return_states: bool = False) -> Any:
         return network(
