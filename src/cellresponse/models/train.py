@@ -238,10 +238,11 @@ class TorchEstimator(ResponseModel):
         """After loading: the trainer read from the model file (a mapping) as a config."""
         self.trainer = self.trainer_config()
 
-    def _torch_settings(self, *, seed: int | None) -> contextlib.AbstractContextManager[None]:
+    def _torch_settings(self, *, seed: int | None, training: bool = True) -> contextlib.AbstractContextManager[None]:
+        """Threads, seed and (in training) deterministic algorithms of this estimator's trainer."""
         cfg = self.trainer_config()
         return torch_settings(
-            num_threads=cfg.num_threads, deterministic=cfg.deterministic, seed=seed, device=cfg.device
+            num_threads=cfg.num_threads, deterministic=cfg.deterministic and training, seed=seed, device=cfg.device
         )
 
 
@@ -443,7 +444,7 @@ class TorchModel(TorchEstimator):
     def _predict(self, data: Dataset) -> np.ndarray:
         torch = import_torch()
         cfg = self.trainer_config()
-        with torch_settings(num_threads=cfg.num_threads, deterministic=False, seed=None):
+        with self._torch_settings(seed=None, training=False):
             # in eval mode pairs are independent: large batches let each distinct entity be
             # encoded once for many pairs
             batcher = PairBatcher(
