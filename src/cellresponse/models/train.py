@@ -27,6 +27,7 @@ import contextlib
 import copy
 import dataclasses
 import functools
+import inspect
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -100,8 +101,9 @@ class TrainerConfig:
     >>> cfg = TrainerConfig(epochs=5, lr=1e-3)
     >>> cfg.replace(lr=3e-3).lr
     0.003
-    >>> TrainerConfig.coerce({"epochs": 2, "betas": [0.9, 0.99]}).betas
-    (0.9, 0.99)
+    >>> changed = TrainerConfig.coerce({"epochs": 2, "betas": [0.9, 0.99]}, base=cfg)
+    >>> changed.epochs, changed.lr, changed.betas
+    (2, 0.001, (0.9, 0.99))
     """
 
     epochs: int = 50
@@ -150,8 +152,12 @@ class TrainerConfig:
         return tuple(f.name for f in dataclasses.fields(cls))
 
     @classmethod
-    def coerce(cls, value: TrainerConfig | Mapping[str, Any]) -> TrainerConfig:
-        """``value`` itself, or the config a mapping (e.g. a TOML table) describes.
+    def coerce(cls, value: TrainerConfig | Mapping[str, Any], *, base: TrainerConfig | None = None) -> TrainerConfig:
+        """``value`` itself, or ``base`` with the settings a mapping (e.g. a TOML table) gives.
+
+        A mapping names only the settings that differ from ``base`` (default: the
+        dataclass defaults); a model passes its own default trainer, so
+        ``{"lr": 1e-4}`` keeps the model's epochs, batch size and the rest.
 
         Raises
         ------
@@ -163,8 +169,7 @@ class TrainerConfig:
         if isinstance(value, cls):
             return value
         if isinstance(value, Mapping):
-            cls._check_names(value)
-            return cls(**value)
+            return (base or cls()).replace(**value)
         raise TypeError(f"trainer must be a TrainerConfig or a mapping of its fields, got {type(value).__name__}")
 
     def replace(self, **changes: Any) -> TrainerConfig:
@@ -196,24 +201,35 @@ class TorchEstimator(ResponseModel):
     in ``__init__``. The config's fields follow sklearn's nested-parameter convention:
     ``get_params()`` lists ``trainer__lr`` and so on, ``set_params(trainer__lr=1e-4)``
     replaces the frozen config, and parameter grids may name them. A mapping given for
-    ``trainer`` (a TOML table) is converted by :meth:`coerce_params`, which
-    :func:`~cellresponse.models.make_model` calls; saved models store it as a mapping.
+    ``trainer`` (a TOML table) names the settings that differ from the class's default
+    and is converted by :meth:`coerce_params`, which :func:`~cellresponse.models.make_model`
+    and :meth:`set_params` call; saved models store the whole config as a mapping.
     """
 
     trainer: TrainerConfig
     random_state: int
 
     @classmethod
+    def default_trainer(cls) -> TrainerConfig:
+        """The default of this class's ``trainer`` hyperparameter."""
+        default = inspect.signature(cls.__init__).parameters["trainer"].default
+        return default if isinstance(default, TrainerConfig) else TrainerConfig()
+
+    @classmethod
     def coerce_params(cls, params: Mapping[str, Any]) -> dict[str, Any]:
-        """``params`` with a ``trainer`` mapping converted to a :class:`TrainerConfig`."""
+        """``params`` with a ``trainer`` mapping converted to a :class:`TrainerConfig`.
+
+        The mapping gives the settings that differ from the class's default trainer, so
+        ``trainer={"lr": 1e-4}`` (a TOML table) keeps the model's other trainer defaults.
+        """
         out = dict(params)
         if "trainer" in out:
-            out["trainer"] = TrainerConfig.coerce(out["trainer"])
+            out["trainer"] = TrainerConfig.coerce(out["trainer"], base=cls.default_trainer())
         return out
 
     def trainer_config(self) -> TrainerConfig:
         """The ``trainer`` hyperparameter as a :class:`TrainerConfig`."""
-        return TrainerConfig.coerce(self.trainer)
+        return TrainerConfig.coerce(self.trainer, base=self.default_trainer())
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         params = super().get_params(deep=deep)
