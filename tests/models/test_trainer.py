@@ -104,6 +104,8 @@ def test_make_model_applies_nested_trainer_keys():
     assert model.trainer == MLP_TRAINER.replace(epochs=1) and model.dropout == 0.0
     with pytest.raises(ValueError, match="Invalid parameter"):
         make_model("ridge_per_drug", trainer__lr=1e-3)
+    with pytest.raises(TypeError, match=r"batch_size, epochs: trainer setting\(s\) of MLPAll; pass them as trainer__"):
+        make_model("mlp_all", epochs=3, batch_size=8)
 
 
 def test_trainer_mapping_from_toml_changes_the_models_defaults():

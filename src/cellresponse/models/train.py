@@ -221,8 +221,19 @@ class TorchEstimator(ResponseModel):
 
         The mapping gives the settings that differ from the class's default trainer, so
         ``trainer={"lr": 1e-4}`` (a TOML table) keeps the model's other trainer defaults.
+
+        Raises
+        ------
+        TypeError
+            If a trainer setting is given as a model hyperparameter (``epochs=3``).
         """
         out = dict(params)
+        misplaced = sorted(set(out) & set(TrainerConfig.field_names()) - set(cls._get_param_names()))
+        if misplaced:
+            raise TypeError(
+                f"{', '.join(misplaced)}: trainer setting(s) of {cls.__name__}; pass them as "
+                f"trainer__{misplaced[0]}=... or in a trainer mapping"
+            )
         if "trainer" in out:
             out["trainer"] = TrainerConfig.coerce(out["trainer"], base=cls.default_trainer())
         return out
