@@ -163,14 +163,9 @@ class ExprDoseTime(TorchEstimator, ExpressionModel):
         self.y_scale_ = float((data.y - self.train_mean_).std()) or 1.0
         tr = self._tensors(data, device=cfg.device)
         y_tr = torch.from_numpy(self._scale_y(data.y)).to(cfg.device)
-        score = None
         if valid is not None:
             va = self._tensors(valid, device=cfg.device)
             y_va = torch.from_numpy(self._scale_y(valid.y)).to(cfg.device)
-            every = torch.arange(len(valid))
-
-            def score(network: Any) -> float:
-                return float(torch.nn.functional.mse_loss(self._forward(network, va, every), y_va))
 
         def batches(gen: Any) -> Any:
             perm = torch.randperm(len(data), generator=gen)
@@ -179,9 +174,19 @@ class ExprDoseTime(TorchEstimator, ExpressionModel):
         def loss(network: Any, idx: Any) -> Any:
             return torch.nn.functional.mse_loss(self._forward(network, tr, idx), y_tr[idx.to(y_tr.device)])
 
+        def valid_mse(network: Any) -> float:
+            return float(torch.nn.functional.mse_loss(self._forward(network, va, torch.arange(len(y_va))), y_va))
+
         with self._torch_settings(seed=self.random_state):
             network = self._build(self.n_bits_, basal.shape[1], data.y.shape[1]).to(cfg.device)
-            self.history_ = train_network(network, batches, loss, config=cfg, seed=self.random_state, valid_loss=score)
+            self.history_ = train_network(
+                network,
+                batches,
+                loss,
+                config=cfg,
+                seed=self.random_state,
+                valid_loss=valid_mse if valid is not None else None,
+            )
         self.network_ = network.to("cpu").eval()
 
     def _scale_y(self, y: np.ndarray) -> np.ndarray:
