@@ -106,6 +106,10 @@ def test_make_model_applies_nested_trainer_keys():
         make_model("ridge_per_drug", trainer__lr=1e-3)
     with pytest.raises(TypeError, match=r"batch_size, epochs: trainer setting\(s\) of MLPAll; pass them as trainer__"):
         make_model("mlp_all", epochs=3, batch_size=8)
+    with pytest.raises(
+        TypeError, match=r"max_epochs: trainer setting\(s\) of ExprDoseTime; pass them as trainer__epochs"
+    ):
+        make_model("expr_dosetime", max_epochs=3)
 
 
 def test_trainer_mapping_from_toml_changes_the_models_defaults():

@@ -194,6 +194,10 @@ class TrainerConfig:
         return opt_cls(params, lr=self.lr, betas=self.betas, eps=self.eps, weight_decay=self.weight_decay)
 
 
+#: Keywords some torch models took before the trainer config, and the settings they became.
+_FORMER_TRAINER_NAMES = {"max_epochs": "epochs", "n_threads": "num_threads", "verbose": "progress"}
+
+
 class TorchEstimator(ResponseModel):
     """Base of estimators that train a torch network: one ``trainer`` hyperparameter.
 
@@ -228,11 +232,13 @@ class TorchEstimator(ResponseModel):
             If a trainer setting is given as a model hyperparameter (``epochs=3``).
         """
         out = dict(params)
-        misplaced = sorted(set(out) & set(TrainerConfig.field_names()) - set(cls._get_param_names()))
+        trainer_names = set(TrainerConfig.field_names()) | set(_FORMER_TRAINER_NAMES)
+        misplaced = sorted(set(out) & trainer_names - set(cls._get_param_names()))
         if misplaced:
+            first = _FORMER_TRAINER_NAMES.get(misplaced[0], misplaced[0])
             raise TypeError(
                 f"{', '.join(misplaced)}: trainer setting(s) of {cls.__name__}; pass them as "
-                f"trainer__{misplaced[0]}=... or in a trainer mapping"
+                f"trainer__{first}=... or in a trainer mapping"
             )
         if "trainer" in out:
             out["trainer"] = TrainerConfig.coerce(out["trainer"], base=cls.default_trainer())
