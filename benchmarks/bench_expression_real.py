@@ -38,7 +38,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     out = Path(args.out)
-    params = {"expr_dosetime": {"max_epochs": 5 if args.quick else 300, "patience": 30, "n_threads": 1}}
+    # patience 29: stop at the 30th epoch without improvement
+    epochs = 5 if args.quick else 300
+    params = {"expr_dosetime": {"trainer__epochs": epochs, "trainer__patience": 29, "trainer__num_threads": 1}}
     data = {"a375": load_dataset("lincs_a375"), "272": load_dataset("lincs_272")}
     lines = []
     for name, ds_key, mode in SETTINGS:

@@ -59,7 +59,13 @@ def _child(n: int, epochs: int, threads: int) -> dict[str, float]:
         info={"synthetic": True},
     )
     rss_data = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    model = make_model("expr_dosetime", max_epochs=epochs, batch_size=256, n_threads=threads, random_state=0)
+    model = make_model(
+        "expr_dosetime",
+        trainer__epochs=epochs,
+        trainer__batch_size=256,
+        trainer__num_threads=threads,
+        random_state=0,
+    )
     start = time.perf_counter()
     model.fit(ds)
     wall = time.perf_counter() - start

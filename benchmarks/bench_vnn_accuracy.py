@@ -147,12 +147,12 @@ def model_params(args: argparse.Namespace, models: list[str]) -> dict[str, dict[
     params: dict[str, dict[str, object]] = {}
     for m in models:
         if m.startswith(("vnn_", "mlp_")):
-            params[m] = {"num_threads": args.threads, "device": args.device}
+            params[m] = {"trainer__num_threads": args.threads, "trainer__device": args.device}
             if args.batch_size is not None:
-                params[m]["batch_size"] = args.batch_size
+                params[m]["trainer__batch_size"] = args.batch_size
             cap = args.epochs if m.startswith("vnn_") else args.mlp_epochs
             if cap is not None:
-                params[m]["epochs"] = cap
+                params[m]["trainer__epochs"] = cap
         elif m.startswith("lightgbm"):
             params[m] = {"n_jobs": args.cpu_threads}
     return params

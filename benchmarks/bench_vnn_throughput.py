@@ -140,7 +140,8 @@ def measure(args: argparse.Namespace) -> None:
     cells = (torch.rand(int(ci.max()) + 1, s.n_genes, generator=gen) < args.mutation_rate).float()
     drugs = torch.from_numpy(fp)
     y_all = torch.randn(len(ci), generator=gen)
-    net = VisibleNeuralNetwork(s, drug_dim=drugs.shape[1], compile_kernels=args.compile)
+    net = VisibleNeuralNetwork(s, drug_dim=drugs.shape[1])
+    net.compile_kernels = args.compile
     result["compile_kernels"] = args.compile
     result["parameters"] = int(sum(p.numel() for p in net.parameters()))
     # work per training step that does not depend on the implementation: sparse

@@ -29,22 +29,22 @@ from cellresponse.splits import make_split
 _NO_OFFSET = {"drug_offset": False}  # the configurations compared before the drug offset existed
 CONFIGS: dict[str, dict[str, object]] = {
     # DrugCell's summed auxiliary loss, the first defaults
-    "old": {"aux_reduction": "sum", "lr": 1e-3, "batch_size": 2000, **_NO_OFFSET},
-    "sum_lr3e-3_b500": {"aux_reduction": "sum", "lr": 3e-3, "batch_size": 500, **_NO_OFFSET},
-    "mean_lr1e-3_b500": {"aux_reduction": "mean", "lr": 1e-3, "batch_size": 500, **_NO_OFFSET},
-    "mean_lr3e-3_b500": {"aux_reduction": "mean", "lr": 3e-3, "batch_size": 500, **_NO_OFFSET},
-    "mean_lr3e-3_b1000": {"aux_reduction": "mean", "lr": 3e-3, "batch_size": 1000, **_NO_OFFSET},
-    "mean_lr1e-2_b1000": {"aux_reduction": "mean", "lr": 1e-2, "batch_size": 1000, **_NO_OFFSET},
+    "old": {"aux_reduction": "sum", "trainer__lr": 1e-3, "trainer__batch_size": 2000, **_NO_OFFSET},
+    "sum_lr3e-3_b500": {"aux_reduction": "sum", "trainer__lr": 3e-3, "trainer__batch_size": 500, **_NO_OFFSET},
+    "mean_lr1e-3_b500": {"aux_reduction": "mean", "trainer__lr": 1e-3, "trainer__batch_size": 500, **_NO_OFFSET},
+    "mean_lr3e-3_b500": {"aux_reduction": "mean", "trainer__lr": 3e-3, "trainer__batch_size": 500, **_NO_OFFSET},
+    "mean_lr3e-3_b1000": {"aux_reduction": "mean", "trainer__lr": 3e-3, "trainer__batch_size": 1000, **_NO_OFFSET},
+    "mean_lr1e-2_b1000": {"aux_reduction": "mean", "trainer__lr": 1e-2, "trainer__batch_size": 1000, **_NO_OFFSET},
     "mean_lr3e-3_b500_init1": {
         "aux_reduction": "mean",
-        "lr": 3e-3,
-        "batch_size": 500,
+        "trainer__lr": 3e-3,
+        "trainer__batch_size": 500,
         "init_scale": 1.0,
         **_NO_OFFSET,
     },
     # with the drug offset (learning each drug's deviation), on the full fold (--n-train 0)
-    "offset_lr3e-3_b2000": {"aux_reduction": "mean", "lr": 3e-3, "batch_size": 2000},
-    "offset_lr3e-3_b5000": {"aux_reduction": "mean", "lr": 3e-3, "batch_size": 5000},
+    "offset_lr3e-3_b2000": {"aux_reduction": "mean", "trainer__lr": 3e-3, "trainer__batch_size": 2000},
+    "offset_lr3e-3_b5000": {"aux_reduction": "mean", "trainer__lr": 3e-3, "trainer__batch_size": 5000},
 }
 
 
@@ -65,7 +65,12 @@ def main() -> None:
     train, valid = data[np.sort(rows)], data[fold.valid]
     for name in args.configs.split(","):
         patience = args.epochs if args.patience is None else args.patience
-        params = {"epochs": args.epochs, "patience": patience, "num_threads": args.threads, **CONFIGS[name]}
+        params = {
+            "trainer__epochs": args.epochs,
+            "trainer__patience": patience,
+            "trainer__num_threads": args.threads,
+            **CONFIGS[name],
+        }
         t0 = time.perf_counter()
         model = make_model(args.model, **params).fit(train, valid=valid)
         elapsed = time.perf_counter() - t0
@@ -76,7 +81,7 @@ def main() -> None:
             **params,
             "n_train": len(train),
             "n_valid": len(valid),
-            "valid_mse_per_epoch": [round(h["valid_mse"], 4) for h in model.history_],
+            "valid_mse_per_epoch": [round(h["valid_loss"], 4) for h in model.history_],
             "train_loss_per_epoch": [round(h["train_loss"], 4) for h in model.history_],
             "valid_pearson": float(np.corrcoef(pred, valid.y)[0, 1]) if np.std(pred) > 0 else 0.0,
             "pred_std_over_y_std": float(np.std(pred) / np.std(valid.y)),

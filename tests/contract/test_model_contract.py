@@ -44,17 +44,10 @@ TASKS = ("response", "expression", "dependency")
 
 # ------------------------------------------------------------------ fast settings
 def trainer_params(name: str, **settings: Any) -> dict[str, Any]:
-    """Torch trainer settings as the model ``name`` takes them.
-
-    Settings are named as the fields of the shared trainer config. The torch models still
-    take them as flat keywords, ``expr_dosetime`` under older names; once every torch model
-    takes one ``trainer`` hyperparameter this becomes
-    ``return {f"trainer__{k}": v for k, v in settings.items()}``.
-    """
-    return {_FLAT_TRAINER_NAMES.get(name, {}).get(k, k): v for k, v in settings.items()}
+    """Torch trainer settings of model ``name`` as nested ``trainer__<field>`` parameters."""
+    return {f"trainer__{k}": v for k, v in settings.items()}
 
 
-_FLAT_TRAINER_NAMES = {"expr_dosetime": {"epochs": "max_epochs", "num_threads": "n_threads"}}
 _TRAINER = {"epochs": 2, "batch_size": 64, "num_threads": 1}
 _TABULAR = {"n_top_genes": 20, "cell_components": 5}
 _MLP = {"cell_hidden": (16,), "drug_hidden": (8,), "head_hidden": (8,)}

@@ -30,12 +30,12 @@ def fitted(tmp_path_factory):
     model = make_model(
         "vnn_druggene",
         ontology=str(path),
-        epochs=5,
-        batch_size=64,
         n_hidden=3,
         drug_hidden=(8, 4),
         final_hidden=4,
-        num_threads=1,
+        trainer__epochs=5,
+        trainer__batch_size=64,
+        trainer__num_threads=1,
     ).fit(ds)
     return model, ds
 
@@ -93,7 +93,7 @@ def test_rlipp_errors(fitted, response_ds):
         rlipp(model, ds, target="bogus")
     with pytest.raises(ValueError, match="not in the model"):
         rlipp(model, ds, terms=["NOPE"])
-    mlp = make_model("mlp_cnv", fast_dev_run=True, num_threads=1).fit(response_ds)
+    mlp = make_model("mlp_cnv", trainer__fast_dev_run=True, trainer__num_threads=1).fit(response_ds)
     with pytest.raises(TypeError, match="VNN"):
         rlipp(mlp, response_ds)
     with pytest.raises(ValueError, match="lacks columns"):

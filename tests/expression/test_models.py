@@ -21,9 +21,9 @@ TINY_NET = {
     "hidden": 32,
     "n_tokens": 4,
     "token_dim": 8,
-    "max_epochs": 3,
-    "batch_size": 64,
-    "n_threads": 1,
+    "trainer__epochs": 3,
+    "trainer__batch_size": 64,
+    "trainer__num_threads": 1,
 }
 EXPR_MODELS = available_models(task="expression")
 PARAMS = {"expr_dosetime": TINY_NET}
@@ -80,7 +80,8 @@ def test_learned_baselines_beat_naive_on_synthetic(synth):
 # ------------------------------------------------------------------ torch model
 def test_dosetime_fast_dev_run(synth):
     train, valid, test = _parts(synth)
-    model = make_model("expr_dosetime", **{**TINY_NET, "max_epochs": 50}, fast_dev_run=True).fit(train, valid=valid)
+    params = {**TINY_NET, "trainer__epochs": 50, "trainer__fast_dev_run": True}
+    model = make_model("expr_dosetime", **params).fit(train, valid=valid)
     assert len(model.history_) == 1
     assert model.predict(test).shape == test.y.shape
 
@@ -91,11 +92,11 @@ def test_dosetime_overfits_tiny_batch(synth):
         "expr_dosetime",
         **{
             **TINY_NET,
-            "max_epochs": 300,
-            "lr": 3e-3,
+            "trainer__epochs": 300,
+            "trainer__lr": 3e-3,
+            "trainer__batch_size": 16,
+            "trainer__weight_decay": 0.0,
             "dropout": 0.0,
-            "batch_size": 16,
-            "weight_decay": 0.0,
         },
     ).fit(tiny)
     losses = [h["train_loss"] for h in model.history_]

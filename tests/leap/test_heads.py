@@ -44,7 +44,7 @@ def test_ridge_head_is_exact_per_pattern(problem):
 @pytest.mark.parametrize("kind", ["ridge", "enet", "lasso", "knn", "mean", "lgbm", "mlp"])
 def test_heads_fit_predict_and_state(problem, kind):
     z, y, _coef = problem
-    params = {"n_estimators": 10} if kind == "lgbm" else {"epochs": 5} if kind == "mlp" else {}
+    params = {"n_estimators": 10} if kind == "lgbm" else {"trainer": {"epochs": 5}} if kind == "mlp" else {}
     head = make_head(kind, **params).fit(z.astype(np.float32), y, random_state=0)
     pred = head.predict(z[:7].astype(np.float32))
     assert pred.shape == (7, y.shape[1]) and np.isfinite(pred).all()

@@ -9,7 +9,14 @@ pytest.importorskip("torch")
 
 from cellresponse.models import load_model, make_model
 
-FAST = {"epochs": 3, "batch_size": 64, "cell_hidden": (16,), "drug_hidden": (8,), "head_hidden": (8,), "num_threads": 1}
+FAST = {
+    "cell_hidden": (16,),
+    "drug_hidden": (8,),
+    "head_hidden": (8,),
+    "trainer__epochs": 3,
+    "trainer__batch_size": 64,
+    "trainer__num_threads": 1,
+}
 
 
 @pytest.mark.parametrize("name", ["mlp_expression", "mlp_cnv", "mlp_all"])
@@ -22,7 +29,7 @@ def test_mlp_fit_predict_save_load(response_ds, tmp_path, name):
 
 
 def test_mlp_fast_dev_run(response_ds):
-    model = make_model("mlp_all", fast_dev_run=True, **FAST).fit(response_ds)
+    model = make_model("mlp_all", trainer__fast_dev_run=True, **FAST).fit(response_ds)
     assert len(model.history_) == 1
 
 
@@ -36,14 +43,21 @@ def test_mlp_seeded_determinism(response_ds):
 
 def test_mlp_overfits_tiny_batch(response_ds):
     tiny = response_ds.subset(np.arange(16))
-    params = {**FAST, "epochs": 200, "batch_size": 16, "lr": 3e-3, "dropout": 0.0, "patience": 1000}
+    params = {
+        **FAST,
+        "trainer__epochs": 200,
+        "trainer__batch_size": 16,
+        "trainer__lr": 3e-3,
+        "trainer__patience": 1000,
+        "dropout": 0.0,
+    }
     model = make_model("mlp_all", **params).fit(tiny, valid=tiny)
     assert float(np.mean((model.predict(tiny) - tiny.y) ** 2)) < 0.01 * float(np.var(tiny.y))
 
 
 def test_scaler_uses_training_cell_lines_only(response_ds):
     train = response_ds.subset(np.flatnonzero(np.isin(response_ds.cell_lines, np.unique(response_ds.cell_lines)[:20])))
-    model = make_model("mlp_expression", fast_dev_run=True, **FAST).fit(train)
+    model = make_model("mlp_expression", trainer__fast_dev_run=True, **FAST).fit(train)
     view = response_ds.cell_view("expression")
     expected = view.lookup(np.unique(train.cell_lines))  # the whole train set incl. the carved valid lines
     fitted_on = np.unique(model.scaler_.mean["expression"])
@@ -54,7 +68,7 @@ def test_scaler_uses_training_cell_lines_only(response_ds):
 
 
 def test_progress_bar_runs(response_ds):
-    make_model("mlp_cnv", progress=True, **FAST).fit(response_ds)
+    make_model("mlp_cnv", trainer__progress=True, **FAST).fit(response_ds)
 
 
 @pytest.mark.parametrize("drug_offset", [True, False])
@@ -63,7 +77,7 @@ def test_drug_offset_is_added_back_to_the_network_output(response_ds, tmp_path, 
     import torch
 
     train = response_ds.subset(np.flatnonzero(response_ds.perturbations != response_ds.perturbations[0]))
-    model = make_model("mlp_all", fast_dev_run=True, drug_offset=drug_offset, **FAST).fit(train, valid=train)
+    model = make_model("mlp_all", trainer__fast_dev_run=True, drug_offset=drug_offset, **FAST).fit(train, valid=train)
     with torch.no_grad():  # a network that outputs 0 leaves exactly the offset + training shift
         for p in model.network_.parameters():
             p.zero_()

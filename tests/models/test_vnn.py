@@ -13,6 +13,7 @@ from torch import nn  # noqa: E402
 
 from cellresponse.data.synthetic import make_response_dataset  # noqa: E402
 from cellresponse.models import load_model, make_model  # noqa: E402
+from cellresponse.models._torch import torch_settings  # noqa: E402
 from cellresponse.models.nn._vnn import (  # noqa: E402
     VisibleNeuralNetwork,
     VNNStructure,
@@ -130,12 +131,18 @@ def _reference_predict(ref: ReferenceVNN, net: VisibleNeuralNetwork, x: torch.Te
     return pred, aux, drug_aux, out
 
 
+@pytest.fixture
+def one_thread():
+    """One torch thread inside the test, the caller's setting restored after it."""
+    with torch_settings(num_threads=1):
+        yield
+
+
 @pytest.mark.parametrize(("channels", "dense_max"), [(1, 0), (3, 0), (3, 1 << 20)])
-def test_vectorized_matches_per_term_reference(channels, dense_max, monkeypatch):
+def test_vectorized_matches_per_term_reference(channels, dense_max, monkeypatch, one_thread):
     """Sparse (dense_max=0) and densified paths both equal the per-term reference."""
-    monkeypatch.setattr("cellresponse.models.nn._vnn._DENSE_MAX", dense_max)
-    monkeypatch.setattr("cellresponse.models.nn._vnn._DENSE_MIN_FILL", 0.0)
-    torch.set_num_threads(1)
+    monkeypatch.setattr("cellresponse.models.nn._vnn_sparse._DENSE_MAX", dense_max)
+    monkeypatch.setattr("cellresponse.models.nn._vnn_sparse._DENSE_MIN_FILL", 0.0)
     genes = [f"G{i:02d}" for i in range(25)]
     h = random_hierarchy(genes)
     s = VNNStructure.from_hierarchy(h, genes)
@@ -255,7 +262,14 @@ def vnn_setup(tmp_path_factory):
     return ds, str(path)
 
 
-FAST = {"epochs": 3, "batch_size": 64, "n_hidden": 3, "drug_hidden": (8, 4), "final_hidden": 4, "num_threads": 1}
+FAST = {
+    "n_hidden": 3,
+    "drug_hidden": (8, 4),
+    "final_hidden": 4,
+    "trainer__epochs": 3,
+    "trainer__batch_size": 64,
+    "trainer__num_threads": 1,
+}
 
 
 @pytest.mark.parametrize("name", ["vnn_drugcell", "vnn_druggene"])
@@ -273,7 +287,7 @@ def test_vnn_model_fit_predict_save_load(vnn_setup, tmp_path, name):
 
 def test_vnn_fast_dev_run_and_determinism(vnn_setup):
     ds, path = vnn_setup
-    a = make_model("vnn_drugcell", ontology=path, missing_genes="drop", fast_dev_run=True, **FAST).fit(ds)
+    a = make_model("vnn_drugcell", ontology=path, missing_genes="drop", trainer__fast_dev_run=True, **FAST).fit(ds)
     assert len(a.history_) == 1
     p1 = make_model("vnn_drugcell", ontology=path, missing_genes="drop", **FAST).fit(ds).predict(ds)
     p2 = make_model("vnn_drugcell", ontology=path, missing_genes="drop", **FAST).fit(ds).predict(ds)
@@ -283,7 +297,15 @@ def test_vnn_fast_dev_run_and_determinism(vnn_setup):
 def test_vnn_overfits_tiny_batch(vnn_setup):
     ds, path = vnn_setup
     tiny = ds.subset(np.arange(24))
-    params = {**FAST, "epochs": 200, "batch_size": 24, "lr": 0.01, "init_scale": 1.0, "alpha": 0.0, "patience": 1000}
+    params = {
+        **FAST,
+        "trainer__epochs": 200,
+        "trainer__batch_size": 24,
+        "trainer__lr": 0.01,
+        "trainer__patience": 1000,
+        "init_scale": 1.0,
+        "alpha": 0.0,
+    }
     model = make_model("vnn_druggene", ontology=path, missing_genes="drop", **params).fit(tiny, valid=tiny)
     mse = float(np.mean((model.predict(tiny) - tiny.y) ** 2))
     assert mse < 0.05 * float(np.var(tiny.y))
@@ -314,7 +336,7 @@ def test_vnn_nan_features_error_when_not_imputing(vnn_setup):
 
 def test_vnn_load_rejects_other_format_version(vnn_setup, tmp_path):
     ds, path = vnn_setup
-    make_model("vnn_drugcell", ontology=path, missing_genes="drop", fast_dev_run=True, **FAST).fit(ds).save(
+    make_model("vnn_drugcell", ontology=path, missing_genes="drop", trainer__fast_dev_run=True, **FAST).fit(ds).save(
         tmp_path / "m"
     )
     doc = json.loads((tmp_path / "m" / "model.json").read_text())
@@ -369,7 +391,8 @@ def test_compiled_kernels_match_eager():
     y = torch.randn(30, generator=gen)
     grads = []
     for compiled in (False, True):
-        net = VisibleNeuralNetwork(s, drug_dim=6, drug_hidden=(4,), init_scale=1.0, compile_kernels=compiled)
+        net = VisibleNeuralNetwork(s, drug_dim=6, drug_hidden=(4,), init_scale=1.0)
+        net.compile_kernels = compiled
         loss = vnn_loss(net(cells, drugs, cell_index=ci, drug_index=di), y, aux_reduction="mean")
         loss.backward()
         grads.append({n: p.grad.clone() for n, p in net.named_parameters()})

@@ -52,7 +52,8 @@ class RepresentationConfig:
     hidden
         Hidden layer widths of the autoencoder encoder (the decoder mirrors them).
     epochs, batch_size, lr, weight_decay
-        Autoencoder training settings.
+        Autoencoder training settings (part of the cache key); the registered trainer
+        applies them to its torch trainer config (the models' one training loop).
     mask_fraction, noise_std
         Corruption of the ``"dae"`` input.
     """

@@ -164,7 +164,7 @@ def _restore_params(cls: type, params: dict[str, Any]) -> dict[str, Any]:
     JSON writes a tuple as a list; a list goes back to a tuple where the constructor's
     default is a tuple, so a loaded model has the parameters it was saved with.
     """
-    defaults = {n: p.default for n, p in inspect.signature(cls.__init__).parameters.items()}
+    defaults = {n: p.default for n, p in inspect.signature(cls).parameters.items()}
     return {k: tuple(v) if isinstance(v, list) and isinstance(defaults.get(k), tuple) else v for k, v in params.items()}
 
 

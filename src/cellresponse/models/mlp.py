@@ -15,8 +15,21 @@ import numpy as np
 import pandas as pd
 
 from cellresponse.data import Dataset
+from cellresponse.models._torch import import_torch
 from cellresponse.models.registry import register_model
-from cellresponse.models.train import Batch, EntityTensors, TorchModel, _import_torch, check_finite
+from cellresponse.models.train import Batch, EntityTensors, TorchModel, TrainerConfig, check_finite
+
+#: Default trainer of the MLPs (Adam with the VNN's betas and eps).
+MLP_TRAINER = TrainerConfig(
+    epochs=50,
+    batch_size=512,
+    lr=1e-3,
+    weight_decay=1e-5,
+    betas=(0.9, 0.99),
+    eps=1e-5,
+    patience=5,
+    valid_fraction=0.1,
+)
 
 
 class ViewScaler:
@@ -111,7 +124,22 @@ def drug_tensor(data: Dataset, view: str, *, impute: bool) -> tuple[pd.Index, np
 
 
 class _MLPBase(TorchModel):
-    """Two-branch MLP (cell views + ``morgan``) trained with MSE."""
+    """Two-branch MLP (cell views + ``morgan``) trained with MSE.
+
+    Parameters
+    ----------
+    cell_hidden, drug_hidden, head_hidden, dropout
+        Layer widths of the cell, drug and joint branches, and the dropout rate.
+    impute_missing
+        Impute missing features with the training mean (otherwise they raise).
+    trainer
+        How the network trains (:class:`~cellresponse.models.train.TrainerConfig`),
+        default :data:`MLP_TRAINER`; change one setting with ``set_params(trainer__lr=...)``.
+    random_state
+        Seeds the initialisation, the batch order and the carved validation part.
+    drug_offset, standardize_target
+        Target handling, see :class:`~cellresponse.models.train.TorchModel`.
+    """
 
     cell_line_views: ClassVar[tuple[str, ...]] = ("expression",)
     perturbation_views: ClassVar[tuple[str, ...]] = ("morgan",)
@@ -124,18 +152,8 @@ class _MLPBase(TorchModel):
         head_hidden: tuple[int, ...] = (128,),
         dropout: float = 0.1,
         impute_missing: bool = True,
-        epochs: int = 50,
-        batch_size: int = 512,
-        lr: float = 1e-3,
-        weight_decay: float = 1e-5,
-        patience: int = 5,
-        valid_fraction: float = 0.1,
-        device: str = "cpu",
-        num_threads: int | None = None,
-        progress: bool = False,
-        deterministic: bool = True,
+        trainer: TrainerConfig = MLP_TRAINER,
         random_state: int = 0,
-        fast_dev_run: bool = False,
         drug_offset: bool = True,
         standardize_target: bool = True,
     ) -> None:
@@ -144,18 +162,8 @@ class _MLPBase(TorchModel):
         self.head_hidden = head_hidden
         self.dropout = dropout
         self.impute_missing = impute_missing
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.valid_fraction = valid_fraction
-        self.device = device
-        self.num_threads = num_threads
-        self.progress = progress
-        self.deterministic = deterministic
+        self.trainer = trainer
         self.random_state = random_state
-        self.fast_dev_run = fast_dev_run
         self.drug_offset = drug_offset
         self.standardize_target = standardize_target
 
@@ -165,7 +173,7 @@ class _MLPBase(TorchModel):
         self.drug_dim_ = int(data.perturbation_view(self.perturbation_views[0]).n_features)
 
     def _entity_tensors(self, data: Dataset) -> EntityTensors:
-        torch = _import_torch()
+        torch = import_torch()
         ids = np.unique(data.cell_lines)
         cells = np.concatenate(self.scaler_.transform(data, ids, impute=self.impute_missing), axis=1)
         drug_ids, drugs = drug_tensor(data, self.perturbation_views[0], impute=self.impute_missing)
@@ -187,7 +195,7 @@ class _MLPBase(TorchModel):
         return network(batch.cells, batch.drugs, batch.cell_index, batch.drug_index)
 
     def _loss(self, network: Any, batch: Batch) -> Any:
-        torch = _import_torch()
+        torch = import_torch()
         return torch.nn.functional.mse_loss(self._predict_batch(network, batch), batch.y)
 
     def _network_meta(self) -> dict[str, Any]:
@@ -225,4 +233,4 @@ class MLPAll(_MLPBase):
     cell_line_views: ClassVar[tuple[str, ...]] = ("expression", "mutation", "cnv")
 
 
-__all__ = ["MLPCNV", "MLPAll", "MLPExpression", "ViewScaler", "drug_tensor"]
+__all__ = ["MLPCNV", "MLP_TRAINER", "MLPAll", "MLPExpression", "ViewScaler", "drug_tensor"]

@@ -77,8 +77,24 @@ def get_model_class(name: str) -> Any:
 
 
 def make_model(name: str, **params: Any) -> Any:
-    """Instantiate a registered model with hyperparameters."""
-    return get_model_class(name)(**params)
+    """Instantiate a registered model with hyperparameters.
+
+    Nested keys follow sklearn's convention and are applied with ``set_params`` after
+    construction, e.g. ``make_model("mlp_all", trainer__lr=1e-4)``. A class may convert
+    plain values (a TOML table given for ``trainer``) in a ``coerce_params`` classmethod.
+
+    Examples
+    --------
+    >>> make_model("ridge_per_drug").registry_name
+    'ridge_per_drug'
+    """
+    cls = get_model_class(name)
+    nested = {key: params.pop(key) for key in list(params) if "__" in key}
+    coerce = getattr(cls, "coerce_params", None)
+    model = cls(**(coerce(params) if coerce is not None else params))
+    if nested:
+        model.set_params(**nested)
+    return model
 
 
 __all__ = ["available_models", "get_model_class", "make_model", "register_model"]

@@ -1,10 +1,16 @@
-"""One small plain-PyTorch training loop and the :class:`TorchModel` adapter.
+"""The one torch training path: :class:`TrainerConfig`, :func:`train_network` and :class:`TorchModel`.
 
-Batches are built by ID lookup: each entity (cell line, drug) has one row in a
-per-entity tensor, and a batch holds the rows of its *distinct* entities plus, per
-pair, the index of its cell line and drug. A pairs x features matrix is never built.
+Every torch network of the package trains through :func:`train_network`: the response
+models (VNN, MLPs), the dose/time expression model, the LEAP autoencoders and the LEAP
+MLP head. A network is an ``nn.Module``; how it is trained is one frozen
+:class:`TrainerConfig` (optimiser, epochs, batch size, early stopping, device, threads).
+Estimators take it as their one ``trainer`` hyperparameter (:class:`TorchEstimator`), so
+``set_params(trainer__lr=1e-4)`` and parameter grids reach every field. Threads and RNG
+state are set and restored by :func:`~cellresponse.models._torch.torch_settings`.
 
-A torch model subclasses :class:`TorchModel` and implements four hooks:
+The response models batch (cell line, drug) pairs by ID lookup
+(:mod:`cellresponse.models._pairs`); such a model subclasses :class:`TorchModel` and
+implements the hooks
 
 - ``_prepare(data)``: fit preprocessing on the training data (scalers, gene lists,
   ontologies) and store it in ``*_`` attributes;
@@ -19,232 +25,374 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
+import functools
+import inspect
 import math
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
-import pandas as pd
 
+from cellresponse._types import PathLike
+from cellresponse._util import jsonable
 from cellresponse.data import Dataset
 from cellresponse.models._drug_offset import DrugOffset
+from cellresponse.models._pairs import Batch, EntityTensors, PairBatcher, carve_validation, check_finite, pair_mse
+from cellresponse.models._torch import import_torch, reuse_large_allocations, torch_settings
 from cellresponse.models.base import ResponseModel
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
-
-def _import_torch() -> Any:
-    try:
-        import torch
-    except ImportError as err:  # pragma: no cover - depends on extras
-        raise ImportError("this model needs PyTorch; install it with `pip install 'cellresponse[torch]'`") from err
-    return torch
+OPTIMIZERS = ("adam", "adamw")
 
 
 @dataclass(frozen=True)
-class EntityTensors:
-    """Per-entity features: ``cells`` rows follow ``cell_ids``, ``drugs`` rows ``drug_ids``."""
+class TrainerConfig:
+    """How a torch network is trained: optimiser, schedule, early stopping and machine.
 
-    cell_ids: pd.Index
-    cells: torch.Tensor
-    drug_ids: pd.Index
-    drugs: torch.Tensor
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Rows of the batch's distinct entities plus per-pair indices into them."""
-
-    cells: torch.Tensor
-    drugs: torch.Tensor
-    cell_index: torch.Tensor
-    drug_index: torch.Tensor
-    y: torch.Tensor | None
-    rows: np.ndarray
-
-
-class PairBatcher:
-    """Yields :class:`Batch` objects for the observations of a dataset.
+    Each torch model's default is a module-level instance holding that model's tuned
+    values (e.g. :data:`cellresponse.models.vnn.VNN_TRAINER`); change one field with
+    ``model.set_params(trainer__lr=1e-4)`` or :meth:`replace`.
 
     Parameters
     ----------
-    data
-        The observations (IDs and targets).
-    entities
-        Per-entity tensors covering every cell line and drug of ``data``.
+    epochs
+        Passes over the training data (at most, with early stopping).
     batch_size
-        Pairs per batch.
-    y_shift, y_scale
-        Targets are ``(y - y_shift) / y_scale``; ``y_shift`` is a number or one value per
-        observation.
+        Samples per optimiser step.
+    lr
+        Learning rate.
+    weight_decay
+        ``"adam"``: L2 penalty added to the gradient; ``"adamw"``: decoupled decay.
+    optimizer
+        ``"adam"`` or ``"adamw"``.
+    betas, eps
+        The optimiser's moment decay rates and denominator term.
+    patience
+        Epochs without improvement of the validation loss that training tolerates; the
+        next one stops it (as scikit-learn's ``n_iter_no_change``). The best weights are
+        restored at the end.
+    min_delta
+        An epoch improves when its validation loss is below the best minus ``min_delta``.
+    valid_fraction
+        Share of the training groups carved off as the inner validation part when ``fit``
+        gets no ``valid=`` (models that carve one); 0 trains every epoch without
+        validation and keeps the last weights.
+    device
+        Where the network trains (``"cpu"``, ``"cuda"``, ...).
+    num_threads
+        Torch intra-op threads during fit and predict (restored afterwards); ``None``
+        keeps torch's setting.
+    deterministic
+        Deterministic algorithms on non-CPU devices (CPU ops here are deterministic).
+    progress
+        Show a progress bar with the validation loss per epoch.
+    fast_dev_run
+        Train one batch of one epoch (a smoke test).
+
+    Examples
+    --------
+    >>> cfg = TrainerConfig(epochs=5, lr=1e-3)
+    >>> cfg.replace(lr=3e-3).lr
+    0.003
+    >>> changed = TrainerConfig.coerce({"epochs": 2, "betas": [0.9, 0.99]}, base=cfg)
+    >>> changed.epochs, changed.lr, changed.betas
+    (2, 0.001, (0.9, 0.99))
     """
 
-    def __init__(
-        self,
-        data: Dataset,
-        entities: EntityTensors,
-        *,
-        batch_size: int,
-        y_shift: float | np.ndarray = 0.0,
-        y_scale: float = 1.0,
-    ) -> None:
-        torch = _import_torch()
-        self.entities = entities
-        self.batch_size = int(batch_size)
-        cell_rows = entities.cell_ids.get_indexer(pd.Index(data.cell_lines))
-        drug_rows = entities.drug_ids.get_indexer(pd.Index(data.perturbations))
-        if (cell_rows < 0).any() or (drug_rows < 0).any():
-            raise KeyError("some cell lines or drugs of the data have no feature rows")
-        # indices and targets live where the entity tensors live (the shuffling order stays
-        # on the CPU, seeded by a CPU generator, so batches are the same on every device)
-        self.device = entities.cells.device
-        self.cell_rows = torch.from_numpy(cell_rows).to(self.device)
-        self.drug_rows = torch.from_numpy(drug_rows).to(self.device)
-        y = (np.asarray(data.y, dtype=np.float64) - y_shift) / y_scale
-        self.y = torch.from_numpy(y.astype(np.float32)).to(self.device)
-        self.n = len(data)
+    epochs: int = 50
+    batch_size: int = 512
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    optimizer: str = "adam"
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    patience: int = 5
+    min_delta: float = 0.0
+    valid_fraction: float = 0.1
+    device: str = "cpu"
+    num_threads: int | None = None
+    deterministic: bool = True
+    progress: bool = False
+    fast_dev_run: bool = False
 
-    def __len__(self) -> int:
-        return math.ceil(self.n / self.batch_size)
-
-    def batches(self, *, generator: torch.Generator | None = None, drop_last_single: bool = False) -> Iterator[Batch]:
-        """Batches in order (``generator=None``) or shuffled with ``generator``."""
-        torch = _import_torch()
-        order = torch.randperm(self.n, generator=generator) if generator is not None else torch.arange(self.n)
-        for start in range(0, self.n, self.batch_size):
-            idx = order[start : start + self.batch_size]
-            if drop_last_single and len(idx) < 2:
-                continue
-            at = idx.to(self.device)
-            uc, ci = torch.unique(self.cell_rows[at], return_inverse=True)
-            ud, di = torch.unique(self.drug_rows[at], return_inverse=True)
-            yield Batch(
-                cells=self.entities.cells.index_select(0, uc),
-                drugs=self.entities.drugs.index_select(0, ud),
-                cell_index=ci,
-                drug_index=di,
-                y=self.y[at],
-                rows=idx.numpy(),
+    def __post_init__(self) -> None:
+        # a TOML array arrives as a list; keep the config hashable and equal to the tuple form
+        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        checks = {
+            "epochs": self.epochs >= 1,
+            "batch_size": self.batch_size >= 1,
+            "lr": self.lr > 0,
+            "weight_decay": self.weight_decay >= 0,
+            "betas": len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas),
+            "eps": self.eps > 0,
+            "patience": self.patience >= 0,
+            "min_delta": self.min_delta >= 0,
+            "valid_fraction": 0 <= self.valid_fraction < 1,
+            "num_threads": self.num_threads is None or self.num_threads >= 1,
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in bad)
+            raise ValueError(
+                f"invalid trainer settings: {shown} (epochs, batch_size, num_threads >= 1; lr, eps > 0; "
+                "weight_decay, patience, min_delta >= 0; betas two values in [0, 1); valid_fraction in [0, 1))"
             )
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"trainer optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def coerce(cls, value: TrainerConfig | Mapping[str, Any], *, base: TrainerConfig | None = None) -> TrainerConfig:
+        """``value`` itself, or ``base`` with the settings a mapping (e.g. a TOML table) gives.
+
+        A mapping names only the settings that differ from ``base`` (default: the
+        dataclass defaults); a model passes its own default trainer, so
+        ``{"lr": 1e-4}`` keeps the model's epochs, batch size and the rest.
+
+        Raises
+        ------
+        ValueError
+            If the mapping names a setting that does not exist.
+        TypeError
+            If ``value`` is neither a config nor a mapping.
+        """
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, Mapping):
+            return (base or cls()).replace(**value)
+        raise TypeError(f"trainer must be a TrainerConfig or a mapping of its fields, got {type(value).__name__}")
+
+    def replace(self, **changes: Any) -> TrainerConfig:
+        """A copy with ``changes`` applied (validated like a new config)."""
+        self._check_names(changes)
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def _check_names(cls, names: Iterable[str]) -> None:
+        unknown = sorted(set(names) - set(cls.field_names()))
+        if unknown:
+            raise ValueError(f"unknown trainer setting(s) {unknown}; valid: {', '.join(cls.field_names())}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Field name -> value."""
+        return {name: getattr(self, name) for name in self.field_names()}
+
+    def make_optimizer(self, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
+        """The configured optimiser over ``params``."""
+        torch = import_torch()
+        opt_cls = torch.optim.AdamW if self.optimizer == "adamw" else torch.optim.Adam
+        return opt_cls(params, lr=self.lr, betas=self.betas, eps=self.eps, weight_decay=self.weight_decay)
 
 
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
-_GLIBC_DEFAULT_THRESHOLD = 128 * 1024
+#: Keywords some torch models took before the trainer config, and the settings they became.
+_FORMER_TRAINER_NAMES = {"max_epochs": "epochs", "n_threads": "num_threads", "verbose": "progress"}
 
 
-def _glibc() -> Any:
-    import ctypes
-    import ctypes.util
-    import platform
+class TorchEstimator(ResponseModel):
+    """Base of estimators that train a torch network: one ``trainer`` hyperparameter.
 
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return None
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:  # pragma: no cover - unusual libc layout
-        return None
-
-
-@contextlib.contextmanager
-def reuse_large_allocations() -> Iterator[None]:
-    """Keep freed large blocks in the heap for reuse while training (glibc only).
-
-    glibc serves blocks above ~32 MB by ``mmap`` and unmaps them on free, so every
-    training step page-faults its large activation tensors in again: on the DrugCell
-    ontology (~40 MB neuron tensors) allocating a tensor cost ~15 ms instead of ~1.5 ms,
-    a quarter of a step. Inside this context large blocks come from the heap and up to
-    64 MB of freed memory at its top is kept (on that benchmark: training 10.8k -> 16k
-    pairs/s at 2 threads, peak RSS 935 -> 971 MB); on exit the defaults are restored and
-    the heap trimmed. No effect on other platforms.
-    """
-    libc = _glibc()
-    if libc is None:
-        yield
-        return
-    libc.mallopt(_M_MMAP_THRESHOLD, 1 << 30)
-    libc.mallopt(_M_TRIM_THRESHOLD, 1 << 26)
-    try:
-        yield
-    finally:
-        libc.mallopt(_M_MMAP_THRESHOLD, _GLIBC_DEFAULT_THRESHOLD)
-        libc.mallopt(_M_TRIM_THRESHOLD, _GLIBC_DEFAULT_THRESHOLD)
-        libc.malloc_trim(0)
-
-
-@contextlib.contextmanager
-def torch_settings(
-    *, num_threads: int | None, deterministic: bool, seed: int | None, device: str = "cpu"
-) -> Iterator[None]:
-    """Set threads, deterministic algorithms and the seed inside; restore global state after.
-
-    The global torch RNG is forked, so seeding here does not leak. On CPU every op the
-    models use is deterministic already, so ``torch.use_deterministic_algorithms`` (whose
-    first call imports ``torch._inductor``, ~4 s) is switched on only for other devices.
-    """
-    torch = _import_torch()
-    old_threads = torch.get_num_threads()
-    set_det = deterministic and not str(device).startswith("cpu")
-    if set_det:
-        old_det = torch.are_deterministic_algorithms_enabled()
-        old_warn = torch.is_deterministic_algorithms_warn_only_enabled()
-    with torch.random.fork_rng(devices=[]), reuse_large_allocations():
-        if seed is not None:
-            torch.manual_seed(int(seed))
-        try:
-            if num_threads is not None:
-                torch.set_num_threads(int(num_threads))
-            if set_det:
-                torch.use_deterministic_algorithms(True, warn_only=True)
-            yield
-        finally:
-            torch.set_num_threads(old_threads)
-            if set_det:
-                torch.use_deterministic_algorithms(old_det, warn_only=old_warn)
-
-
-def carve_validation(data: Dataset, *, fraction: float = 0.1, random_state: int = 0) -> tuple[Dataset, Dataset]:
-    """Split off a seeded ``fraction`` of the training cell lines as the inner validation part."""
-    rng = np.random.default_rng(random_state)
-    cells = np.unique(data.cell_lines)
-    if len(cells) < 2:
-        raise ValueError(f"cannot carve a validation part from {len(cells)} cell line(s); pass valid=")
-    n_valid = max(1, round(fraction * len(cells)))
-    valid_cells = rng.choice(cells, size=n_valid, replace=False)
-    mask = np.isin(data.cell_lines, valid_cells)
-    return data.subset(~mask), data.subset(mask)
-
-
-class TorchModel(ResponseModel):
-    """Adapter from the :class:`ResponseModel` contract to a torch network.
-
-    Subclasses define ``__init__`` with their hyperparameters, which must include the
-    trainer settings read here: ``epochs``, ``batch_size``, ``lr``, ``weight_decay``,
-    ``patience``, ``valid_fraction``, ``device``, ``num_threads``, ``progress``,
-    ``deterministic``, ``random_state``, ``drug_offset`` (learn the deviation from each
-    drug's training mean, :mod:`cellresponse.models._drug_offset`),
-    ``standardize_target`` (train on the target -- or its deviation from the drug
-    offset -- standardised with training mean/std; predictions are mapped back) and
-    ``fast_dev_run`` (stop after one batch).
+    Subclasses declare ``trainer: TrainerConfig = <their default>`` and ``random_state``
+    in ``__init__``. The config's fields follow sklearn's nested-parameter convention:
+    ``get_params()`` lists ``trainer__lr`` and so on, ``set_params(trainer__lr=1e-4)``
+    replaces the frozen config, and parameter grids may name them. A mapping given for
+    ``trainer`` (a TOML table) names the settings that differ from the class's default
+    and is converted by :meth:`coerce_params`, which :func:`~cellresponse.models.make_model`
+    and :meth:`set_params` call; saved models store the whole config as a mapping.
     """
 
-    # format 2: the drug offset joined the saved state
-    format_version: ClassVar[int] = 2
-
-    epochs: int
-    batch_size: int
-    lr: float
-    weight_decay: float
-    patience: int
-    valid_fraction: float
-    device: str
-    num_threads: int | None
-    progress: bool
-    deterministic: bool
+    trainer: TrainerConfig
     random_state: int
-    fast_dev_run: bool
+
+    @classmethod
+    def default_trainer(cls) -> TrainerConfig:
+        """The default of this class's ``trainer`` hyperparameter."""
+        default = inspect.signature(cls.__init__).parameters["trainer"].default
+        return default if isinstance(default, TrainerConfig) else TrainerConfig()
+
+    @classmethod
+    def coerce_params(cls, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``params`` with a ``trainer`` mapping converted to a :class:`TrainerConfig`.
+
+        The mapping gives the settings that differ from the class's default trainer, so
+        ``trainer={"lr": 1e-4}`` (a TOML table) keeps the model's other trainer defaults.
+
+        Raises
+        ------
+        TypeError
+            If a trainer setting is given as a model hyperparameter (``epochs=3``).
+        """
+        out = dict(params)
+        trainer_names = set(TrainerConfig.field_names()) | set(_FORMER_TRAINER_NAMES)
+        misplaced = sorted(set(out) & trainer_names - set(cls._get_param_names()))
+        if misplaced:
+            first = _FORMER_TRAINER_NAMES.get(misplaced[0], misplaced[0])
+            raise TypeError(
+                f"{', '.join(misplaced)}: trainer setting(s) of {cls.__name__}; pass them as "
+                f"trainer__{first}=... or in a trainer mapping"
+            )
+        if "trainer" in out:
+            out["trainer"] = TrainerConfig.coerce(out["trainer"], base=cls.default_trainer())
+        return out
+
+    def trainer_config(self) -> TrainerConfig:
+        """The ``trainer`` hyperparameter as a :class:`TrainerConfig`."""
+        return TrainerConfig.coerce(self.trainer, base=self.default_trainer())
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        params = super().get_params(deep=deep)
+        if deep:
+            params.update({f"trainer__{k}": v for k, v in self.trainer_config().as_dict().items()})
+        return params
+
+    def set_params(self, **params: Any) -> Self:
+        nested = {k.removeprefix("trainer__"): params.pop(k) for k in list(params) if k.startswith("trainer__")}
+        super().set_params(**self.coerce_params(params))
+        if nested:
+            self.trainer = self.trainer_config().replace(**nested)
+        return self
+
+    def save(self, path: PathLike) -> Path:
+        # the model file holds hyperparameters as JSON values: the trainer as a mapping
+        plain = copy.copy(self)
+        plain.trainer = jsonable(self.trainer_config().as_dict())
+        return super(TorchEstimator, plain).save(path)
+
+    def _restore_trainer(self) -> None:
+        """After loading: the trainer read from the model file (a mapping) as a config."""
+        self.trainer = self.trainer_config()
+
+    def _torch_settings(self, *, seed: int | None, training: bool = True) -> contextlib.AbstractContextManager[None]:
+        """Threads, seed and (in training) deterministic algorithms of this estimator's trainer."""
+        cfg = self.trainer_config()
+        return torch_settings(
+            num_threads=cfg.num_threads, deterministic=cfg.deterministic and training, seed=seed, device=cfg.device
+        )
+
+
+def train_network(
+    network: nn.Module,
+    batches: Callable[[torch.Generator], Iterable[Any]],
+    loss: Callable[[nn.Module, Any], torch.Tensor],
+    *,
+    config: TrainerConfig,
+    seed: int,
+    valid_loss: Callable[[nn.Module], float] | None = None,
+) -> list[dict[str, float]]:
+    """Train ``network`` in place: the one optimisation loop of the package.
+
+    Parameters
+    ----------
+    network
+        The module, already on ``config.device``.
+    batches
+        ``batches(generator)`` yields one epoch of training batches, shuffled with
+        ``generator`` (a CPU generator seeded with ``seed``, so the order is the same on
+        every device); ``len(batch)`` is its number of samples.
+    loss
+        ``loss(network, batch)``: the scalar training loss of a batch.
+    config
+        Optimiser, epochs, early stopping, progress and ``fast_dev_run``.
+    seed
+        Seed of the batch-order generator.
+    valid_loss
+        ``valid_loss(network)``: the validation loss (called in eval mode without
+        gradients). With it, training stops after ``config.patience`` epochs without
+        improvement and the best weights are restored; without it every epoch runs and
+        the last weights are kept.
+
+    Returns
+    -------
+    list of dict
+        One record per epoch: ``epoch``, ``train_loss`` (mean over samples), ``seconds``
+        and, with validation, ``valid_loss``.
+
+    Raises
+    ------
+    FloatingPointError
+        If the training loss becomes NaN or infinite.
+    """
+    torch = import_torch()
+    gen = torch.Generator().manual_seed(int(seed))
+    opt = config.make_optimizer(network.parameters())
+    epochs, max_steps = (1, 1) if config.fast_dev_run else (config.epochs, None)
+    best_loss = math.inf
+    best_state = copy.deepcopy(network.state_dict()) if valid_loss is not None else None
+    history: list[dict[str, float]] = []
+    stale = steps = 0
+    bar = _progress(config.progress)
+    task = bar.add_task("training", total=epochs) if bar is not None else None
+    with bar if bar is not None else contextlib.nullcontext():
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            network.train()
+            total, count = 0.0, 0
+            for batch in batches(gen):
+                opt.zero_grad(set_to_none=True)
+                value = loss(network, batch)
+                if not torch.isfinite(value):
+                    raise FloatingPointError(f"training loss became {value.item()} at epoch {epoch}; lower lr")
+                value.backward()
+                opt.step()
+                total += float(value.detach()) * len(batch)
+                count += len(batch)
+                steps += 1
+                if max_steps is not None and steps >= max_steps:
+                    break
+            record = {"epoch": epoch, "train_loss": total / max(count, 1)}
+            if valid_loss is not None:
+                network.eval()
+                with torch.no_grad():
+                    record["valid_loss"] = score = float(valid_loss(network))
+                if score < best_loss - config.min_delta:
+                    best_loss, best_state, stale = score, copy.deepcopy(network.state_dict()), 0
+                else:
+                    stale += 1
+            record["seconds"] = time.perf_counter() - start
+            history.append(record)
+            if bar is not None and task is not None:
+                shown = record.get("valid_loss", record["train_loss"])
+                bar.update(task, advance=1, description=f"{'valid' if valid_loss else 'train'} loss {shown:.4f}")
+            if stale > config.patience or (max_steps is not None and steps >= max_steps):
+                break
+    if best_state is not None:
+        network.load_state_dict(best_state)
+    network.eval()
+    return history
+
+
+def _progress(enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True)
+
+
+class TorchModel(TorchEstimator):
+    """Adapter from the :class:`ResponseModel` contract to a torch network on (cell line, drug) pairs.
+
+    Subclasses define ``__init__`` with their hyperparameters, which must include
+    ``trainer`` (a :class:`TrainerConfig`), ``random_state`` (seeds initialisation, batch
+    order and the carved validation part), ``drug_offset`` (learn the deviation from each
+    drug's training mean, :mod:`cellresponse.models._drug_offset`) and
+    ``standardize_target`` (train on the target -- or its deviation from the drug
+    offset -- standardised with training mean/std; predictions are mapped back).
+    """
+
+    # format 2: the drug offset joined the saved state; 3: the trainer settings are one
+    # ``trainer`` mapping among the hyperparameters
+    format_version: ClassVar[int] = 3
+
     drug_offset: bool
     standardize_target: bool
 
@@ -276,15 +424,13 @@ class TorchModel(ResponseModel):
 
     # ----------------------------------------------------------------- fit
     def _fit(self, data: Dataset, valid: Dataset | None) -> None:
-        _import_torch()
-        if valid is None:
-            data, valid = carve_validation(data, fraction=self.valid_fraction, random_state=self.random_state)
-        with torch_settings(
-            num_threads=self.num_threads,
-            deterministic=self.deterministic,
-            seed=self.random_state,
-            device=self.device,
-        ):
+        import_torch()
+        cfg = self.trainer_config()
+        if valid is not None and len(valid) == 0:
+            valid = None
+        if valid is None and cfg.valid_fraction > 0:
+            data, valid = carve_validation(data, fraction=cfg.valid_fraction, random_state=self.random_state)
+        with self._torch_settings(seed=self.random_state):
             self._prepare(data)
             self.offset_ = DrugOffset.fit(data) if self.drug_offset else None
             y = np.asarray(data.y, dtype=np.float64) - self._offset(data)
@@ -292,33 +438,29 @@ class TorchModel(ResponseModel):
                 self.y_shift_, self.y_scale_ = float(y.mean()), float(y.std()) or 1.0
             else:
                 self.y_shift_, self.y_scale_ = 0.0, 1.0
-            network = self._build_network().to(self.device)
-            train_b, valid_b = (
-                PairBatcher(
-                    part,
-                    self._to_device(self._entity_tensors(part)),
-                    batch_size=self.batch_size,
-                    y_shift=self.y_shift_ + self._offset(part),
-                    y_scale=self.y_scale_,
+            network = self._build_network().to(cfg.device)
+            train_b = self._batcher(data, batch_size=cfg.batch_size)
+            score = None
+            if valid is not None:
+                score = functools.partial(
+                    pair_mse, batcher=self._batcher(valid, batch_size=cfg.batch_size), predict=self._predict_batch
                 )
-                for part in (data, valid)
-            )
-            self.history_ = train_loop(
+            self.history_ = train_network(
                 network,
-                train_b,
-                valid_b,
-                loss=self._loss,
-                predict=self._predict_batch,
-                epochs=1 if self.fast_dev_run else self.epochs,
-                lr=self.lr,
-                weight_decay=self.weight_decay,
-                patience=self.patience,
-                progress=self.progress,
+                # BatchNorm needs two pairs: a last batch of one is skipped
+                lambda gen: train_b.batches(generator=gen, drop_last_single=True),
+                self._loss,
+                config=cfg,
                 seed=self.random_state,
-                max_steps=1 if self.fast_dev_run else None,
-                device=self.device,
+                valid_loss=score,
             )
         self.network_ = network.to("cpu").eval()
+
+    def _batcher(self, data: Dataset, *, batch_size: int) -> PairBatcher:
+        """Pairs of ``data`` with targets scaled as in training."""
+        entities = self._to_device(self._entity_tensors(data))
+        shift = self.y_shift_ + self._offset(data)
+        return PairBatcher(data, entities, batch_size=batch_size, y_shift=shift, y_scale=self.y_scale_)
 
     def _offset(self, data: Dataset) -> np.ndarray:
         """Each observation's drug offset (zeros without ``drug_offset``)."""
@@ -327,19 +469,21 @@ class TorchModel(ResponseModel):
         return self.offset_(data.perturbations)
 
     def _to_device(self, ent: EntityTensors) -> EntityTensors:
-        if self.device == "cpu":
+        device = self.trainer_config().device
+        if device == "cpu":
             return ent
-        return EntityTensors(ent.cell_ids, ent.cells.to(self.device), ent.drug_ids, ent.drugs.to(self.device))
+        return EntityTensors(ent.cell_ids, ent.cells.to(device), ent.drug_ids, ent.drugs.to(device))
 
     def _predict(self, data: Dataset) -> np.ndarray:
-        torch = _import_torch()
-        with torch_settings(num_threads=self.num_threads, deterministic=False, seed=None):
+        torch = import_torch()
+        cfg = self.trainer_config()
+        with self._torch_settings(seed=None, training=False):
             # in eval mode pairs are independent: large batches let each distinct entity be
             # encoded once for many pairs
             batcher = PairBatcher(
-                data, self._to_device(self._entity_tensors(data)), batch_size=max(self.batch_size, 65536)
+                data, self._to_device(self._entity_tensors(data)), batch_size=max(cfg.batch_size, 65536)
             )
-            network = self.network_.to(self.device).eval()
+            network = self.network_.to(cfg.device).eval()
             out = np.empty(len(data), dtype=np.float32)
             try:
                 with torch.no_grad():
@@ -367,7 +511,8 @@ class TorchModel(ResponseModel):
         )
 
     def _set_state(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        torch = _import_torch()
+        torch = import_torch()
+        self._restore_trainer()
         for key in ("network", "prep"):
             if key not in meta:
                 raise ValueError(f"saved {type(self).__name__} state lacks {key!r}; file from another version?")
@@ -395,101 +540,18 @@ class TorchModel(ResponseModel):
         return None
 
 
-def train_loop(
-    network: nn.Module,
-    train: PairBatcher,
-    valid: PairBatcher,
-    *,
-    loss: Any,
-    predict: Any,
-    epochs: int,
-    lr: float,
-    weight_decay: float,
-    patience: int,
-    progress: bool = False,
-    seed: int = 0,
-    max_steps: int | None = None,
-    device: str = "cpu",
-) -> list[dict[str, float]]:
-    """Adam with L2 weight decay, shuffled batches and early stopping on validation MSE.
-
-    The best network (lowest validation MSE) is restored at the end. Returns one record
-    per epoch: ``epoch``, ``train_loss``, ``valid_mse``.
-    """
-    torch = _import_torch()
-    gen = torch.Generator().manual_seed(int(seed))
-    opt = torch.optim.Adam(network.parameters(), lr=lr, betas=(0.9, 0.99), eps=1e-5, weight_decay=weight_decay)
-    best = (math.inf, copy.deepcopy(network.state_dict()))
-    history: list[dict[str, float]] = []
-    bad_epochs = 0
-    steps = 0
-    bar = _progress(progress)
-    task = bar.add_task("training", total=epochs) if bar is not None else None
-    with bar if bar is not None else contextlib.nullcontext():
-        for epoch in range(epochs):
-            network.train()
-            total, count = 0.0, 0
-            for batch in train.batches(generator=gen, drop_last_single=True):
-                opt.zero_grad(set_to_none=True)
-                value = loss(network, batch)
-                if not torch.isfinite(value):
-                    raise FloatingPointError(f"training loss became {value.item()} at epoch {epoch}; lower lr")
-                value.backward()
-                opt.step()
-                total += float(value.detach()) * len(batch.rows)
-                count += len(batch.rows)
-                steps += 1
-                if max_steps is not None and steps >= max_steps:
-                    break
-            network.eval()
-            se, n = 0.0, 0
-            with torch.no_grad():
-                for batch in valid.batches():
-                    pred = predict(network, batch)
-                    se += float(((pred - batch.y) ** 2).sum())
-                    n += len(batch.rows)
-            valid_mse = se / max(n, 1)
-            history.append({"epoch": epoch, "train_loss": total / max(count, 1), "valid_mse": valid_mse})
-            if bar is not None and task is not None:
-                bar.update(task, advance=1, description=f"valid MSE {valid_mse:.4f}")
-            if valid_mse < best[0]:
-                best = (valid_mse, copy.deepcopy(network.state_dict()))
-                bad_epochs = 0
-            else:
-                bad_epochs += 1
-            if bad_epochs > patience or (max_steps is not None and steps >= max_steps):
-                break
-    network.load_state_dict(best[1])
-    return history
-
-
-def _progress(enabled: bool) -> Any:
-    if not enabled:
-        return None
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True)
-
-
-def check_finite(values: np.ndarray, *, what: str, ids: pd.Index) -> None:
-    """Raise ``ValueError`` naming the entities whose features contain NaN or inf."""
-    bad = ~np.isfinite(values).reshape(len(values), -1).all(axis=1)
-    if bad.any():
-        shown = ", ".join(map(str, ids[bad][:5]))
-        raise ValueError(
-            f"{what} has non-finite values for {int(bad.sum())} entities ({shown}{', ...' if bad.sum() > 5 else ''}); "
-            "impute them before fitting"
-        )
-
-
 __all__ = [
+    "OPTIMIZERS",
     "Batch",
     "EntityTensors",
     "PairBatcher",
+    "TorchEstimator",
     "TorchModel",
+    "TrainerConfig",
     "carve_validation",
     "check_finite",
+    "pair_mse",
     "reuse_large_allocations",
     "torch_settings",
-    "train_loop",
+    "train_network",
 ]

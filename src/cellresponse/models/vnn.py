@@ -30,7 +30,8 @@ of the GDSC2 leave-cell-line-out split, ``benchmarks/bench_vnn_tuning.py``):
   (``vnn_drugcell``): 0.953 for the summed loss, lr 1e-3, batch 2000 (prediction std 2 %
   of the target's); 0.643 for the mean, lr 1e-3, batch 500; 0.465 for the mean, lr 3e-3,
   batch 500 (still falling). ``aux_reduction="sum"`` restores DrugCell's loss.
-- ``batch_size=2000``, ``lr=3e-3``, at most 20 epochs with patience 3. With the drug
+- ``batch_size=2000``, ``lr=3e-3``, at most 20 epochs with patience 3 (:data:`VNN_TRAINER`,
+  the ``trainer`` hyperparameter's default; Adam with betas (0.9, 0.99)). With the drug
   offset on the full fold (127,851 training pairs, ``vnn_druggene``), the best validation
   MSE (standardised deviation) was 0.864 for batch 2000 (epoch 3, ~60 s per epoch on one
   thread) and 0.879 for batch 5000 (epoch 5, ~26 s per epoch); smaller batches cost more
@@ -45,12 +46,49 @@ import numpy as np
 import pandas as pd
 
 from cellresponse.data import Dataset
+from cellresponse.models._torch import import_torch
 from cellresponse.models.mlp import ViewScaler, drug_tensor
 from cellresponse.models.registry import register_model
-from cellresponse.models.train import Batch, EntityTensors, TorchModel, _import_torch
+from cellresponse.models.train import Batch, EntityTensors, TorchModel, TrainerConfig
+
+#: Default trainer of the VNNs (see the module notes for how these values were chosen).
+VNN_TRAINER = TrainerConfig(
+    epochs=20,
+    batch_size=2000,
+    lr=3e-3,
+    weight_decay=1e-5,
+    betas=(0.9, 0.99),
+    eps=1e-5,
+    patience=3,
+    valid_fraction=0.1,
+)
 
 
 class _VNNBase(TorchModel):
+    """Visible neural network on a gene hierarchy plus a fingerprint MLP (see the module notes).
+
+    Parameters
+    ----------
+    ontology, min_genes, collapse_redundant, max_depth, missing_genes
+        Where the hierarchy comes from and how it is mapped onto the measured genes.
+    n_hidden, drug_hidden, final_hidden, init_scale
+        Network sizes and initial scale (:class:`~cellresponse.models.nn._vnn.VisibleNeuralNetwork`).
+    alpha, aux_reduction
+        Weight and reduction of the auxiliary heads' losses (:func:`~cellresponse.models.nn._vnn.vnn_loss`).
+    impute_missing
+        Impute missing features with the training mean (otherwise they raise).
+    compile_kernels
+        Run the training kernels through ``torch.compile``.
+    trainer
+        How the network trains (:class:`~cellresponse.models.train.TrainerConfig`),
+        default :data:`VNN_TRAINER`; change one setting with ``set_params(trainer__lr=...)``.
+    random_state
+        Seeds the initialisation, the batch order, the carved validation part and the
+        ``"random"`` hierarchy.
+    drug_offset, standardize_target
+        Target handling, see :class:`~cellresponse.models.train.TorchModel`.
+    """
+
     cell_line_views: ClassVar[tuple[str, ...]] = ("mutation",)
     perturbation_views: ClassVar[tuple[str, ...]] = ("morgan",)
 
@@ -70,18 +108,8 @@ class _VNNBase(TorchModel):
         init_scale: float = 0.1,
         impute_missing: bool = True,
         compile_kernels: bool = False,
-        epochs: int = 20,
-        batch_size: int = 2000,
-        lr: float = 3e-3,
-        weight_decay: float = 1e-5,
-        patience: int = 3,
-        valid_fraction: float = 0.1,
-        device: str = "cpu",
-        num_threads: int | None = None,
-        progress: bool = False,
-        deterministic: bool = True,
+        trainer: TrainerConfig = VNN_TRAINER,
         random_state: int = 0,
-        fast_dev_run: bool = False,
         drug_offset: bool = True,
         standardize_target: bool = True,
     ) -> None:
@@ -98,18 +126,8 @@ class _VNNBase(TorchModel):
         self.init_scale = init_scale
         self.impute_missing = impute_missing
         self.compile_kernels = compile_kernels
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.valid_fraction = valid_fraction
-        self.device = device
-        self.num_threads = num_threads
-        self.progress = progress
-        self.deterministic = deterministic
+        self.trainer = trainer
         self.random_state = random_state
-        self.fast_dev_run = fast_dev_run
         self.drug_offset = drug_offset
         self.standardize_target = standardize_target
 
@@ -162,7 +180,7 @@ class _VNNBase(TorchModel):
         self.drug_dim_ = int(data.perturbation_view(self.perturbation_views[0]).n_features)
 
     def _entity_tensors(self, data: Dataset) -> EntityTensors:
-        torch = _import_torch()
+        torch = import_torch()
         ids = np.unique(data.cell_lines)
         cells = np.stack(self.scaler_.transform(data, ids, impute=self.impute_missing), axis=-1)
         drug_ids, drugs = drug_tensor(data, self.perturbation_views[0], impute=self.impute_missing)
@@ -171,7 +189,7 @@ class _VNNBase(TorchModel):
     def _build_network(self) -> Any:
         from cellresponse.models.nn._vnn import VisibleNeuralNetwork
 
-        return VisibleNeuralNetwork(
+        network = VisibleNeuralNetwork(
             self.structure_,
             n_channels=len(self.cell_line_views),
             drug_dim=self.drug_dim_,
@@ -180,8 +198,9 @@ class _VNNBase(TorchModel):
             final_hidden=self.final_hidden,
             init_scale=self.init_scale,
             seed=self.random_state,
-            compile_kernels=self.compile_kernels,
         )
+        network.compile_kernels = bool(self.compile_kernels)
+        return network
 
     def _forward(self, network: Any, batch: Batch, *, return_states: bool = False) -> Any:
         return network(
@@ -231,7 +250,7 @@ class _VNNBase(TorchModel):
         """Term neurons per distinct cell line of ``data``: ids and ``(T, k, n_cells)``."""
         from sklearn.utils.validation import check_is_fitted
 
-        torch = _import_torch()
+        torch = import_torch()
         check_is_fitted(self, "n_train_")
         ent = self._entity_tensors(data)
         dummy = ent.drugs[:1]
@@ -249,7 +268,7 @@ class _VNNBase(TorchModel):
         """Last drug-branch layer per distinct drug of ``data``: ids and ``(n_drugs, width)``."""
         from sklearn.utils.validation import check_is_fitted
 
-        torch = _import_torch()
+        torch = import_torch()
         check_is_fitted(self, "n_train_")
         ent = self._entity_tensors(data)
         cells = ent.cells[:1]
@@ -279,4 +298,4 @@ class VNNDrugGene(_VNNBase):
     cell_line_views: ClassVar[tuple[str, ...]] = ("mutation", "expression", "cnv")
 
 
-__all__ = ["VNNDrugCell", "VNNDrugGene"]
+__all__ = ["VNN_TRAINER", "VNNDrugCell", "VNNDrugGene"]

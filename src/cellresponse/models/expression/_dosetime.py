@@ -3,25 +3,20 @@
 Data pipeline is vectorized: per fit/predict the compound fingerprints and basal profiles
 are stored once as tables (entity x features) and each observation is two integer
 indices plus (log dose, time); a batch is a gather of index tensors, with no per-sample
-pandas work.
-
-The training loop is a small local one (``_train``): the shared
-``cellresponse.models.train`` loop did not exist when this was written; it should be
-merged into it.
+pandas work. The network trains through the package's one loop,
+:func:`cellresponse.models.train.train_network`, configured by the ``trainer``
+hyperparameter (default :data:`DOSETIME_TRAINER`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import time as _time
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from cellresponse.data import Dataset
+from cellresponse.models._torch import TORCH_INSTALL_HINT
 from cellresponse.models.expression._baselines import (
     BASAL,
     MORGAN,
@@ -30,36 +25,33 @@ from cellresponse.models.expression._baselines import (
     time_hours,
 )
 from cellresponse.models.registry import register_model
+from cellresponse.models.train import TorchEstimator, TrainerConfig, train_network
+
+#: Default trainer of ``expr_dosetime``: AdamW; with a validation part, training stops at
+#: the 20th epoch in a row whose validation loss is not 1e-6 below the best (patience 19
+#: tolerates 19 such epochs), and the best weights are restored.
+DOSETIME_TRAINER = TrainerConfig(
+    epochs=200,
+    batch_size=256,
+    lr=1e-3,
+    weight_decay=1e-2,
+    optimizer="adamw",
+    patience=19,
+    min_delta=1e-6,
+    valid_fraction=0.0,
+)
 
 
 def _torch() -> Any:
     try:
         import torch
     except ImportError as err:  # pragma: no cover - depends on extras
-        raise ImportError(
-            "expr_dosetime needs torch: pip install 'cellresponse[torch]' "
-            "(CPU build: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu)"
-        ) from err
+        raise ImportError(f"expr_dosetime needs torch: {TORCH_INSTALL_HINT}") from err
     return torch
 
 
-@contextlib.contextmanager
-def _threads(n: int | None) -> Iterator[None]:
-    """Temporarily set torch's intra-op thread count (None: leave it)."""
-    torch = _torch()
-    if n is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 @register_model("expr_dosetime")
-class ExprDoseTime(ExpressionModel):
+class ExprDoseTime(TorchEstimator, ExpressionModel):
     """Fingerprint MLP + basal-expression encoder + bilinear attention fusion conditioned
     on log dose and time (see :class:`cellresponse.models.nn._dosetime.DoseTimeNet`).
 
@@ -69,25 +61,20 @@ class ExprDoseTime(ExpressionModel):
         Network size (see ``DoseTimeNet``). The defaults (hidden 128, dropout 0.3,
         weight decay 1e-2) were chosen over (256, 0.1, 1e-4) by inner-validation loss
         on the two real LINCS subsets; L1000-sized data may want a wider network.
-    lr, weight_decay
-        AdamW settings.
-    batch_size, max_epochs, patience
-        Training loop; early stopping on the validation loss when ``valid`` is given
-        (best weights restored).
+    trainer
+        How the network trains (:class:`~cellresponse.models.train.TrainerConfig`),
+        default :data:`DOSETIME_TRAINER`. Early stopping (best weights restored) needs
+        ``valid`` in ``fit``; without it every epoch runs. The model carves no validation
+        part, so ``trainer.valid_fraction`` must stay 0.
     random_state
         Seeds weight init and batch order (global torch RNG state is restored after fit).
-    fast_dev_run
-        Run one batch of one epoch (smoke test).
-    n_threads
-        Torch intra-op threads during fit/predict (restored afterwards); None leaves
-        torch's setting. On a shared 2-core machine 1 is often fastest.
-    verbose
-        Print one line per epoch.
     """
 
     cell_line_views: ClassVar[tuple[str, ...]] = (BASAL,)
     perturbation_views: ClassVar[tuple[str, ...]] = (MORGAN,)
     is_expression_baseline: ClassVar[bool] = False
+    # format 2: the trainer settings are one ``trainer`` mapping among the hyperparameters
+    format_version: ClassVar[int] = 2
 
     def __init__(
         self,
@@ -96,33 +83,19 @@ class ExprDoseTime(ExpressionModel):
         n_tokens: int = 8,
         token_dim: int = 32,
         dropout: float = 0.3,
-        lr: float = 1e-3,
-        weight_decay: float = 1e-2,
-        batch_size: int = 256,
-        max_epochs: int = 200,
-        patience: int = 20,
+        trainer: TrainerConfig = DOSETIME_TRAINER,
         random_state: int = 0,
-        fast_dev_run: bool = False,
-        n_threads: int | None = None,
-        verbose: bool = False,
     ) -> None:
         self.hidden = hidden
         self.n_tokens = n_tokens
         self.token_dim = token_dim
         self.dropout = dropout
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
+        self.trainer = trainer
         self.random_state = random_state
-        self.fast_dev_run = fast_dev_run
-        self.n_threads = n_threads
-        self.verbose = verbose
 
     # ------------------------------------------------------------ tensors
-    def _tensors(self, data: Dataset) -> dict[str, Any]:
-        """Entity tables + per-observation index/covariate tensors (no pairs x features)."""
+    def _tensors(self, data: Dataset, *, device: str = "cpu") -> dict[str, Any]:
+        """Entity tables + per-observation index/covariate tensors (no pairs x features) on ``device``."""
         torch = _torch()
         cmp_ids, cmp_idx = np.unique(data.perturbations, return_inverse=True)
         cell_ids, cell_idx = np.unique(data.cell_lines, return_inverse=True)
@@ -135,7 +108,7 @@ class ExprDoseTime(ExpressionModel):
                 f"basal view has {basal.shape[1]} features; the model was fit with {len(self.basal_mean_)}"
             )
         basal = (basal - self.basal_mean_) / self.basal_std_
-        return {
+        tables = {
             "fp": torch.from_numpy(np.ascontiguousarray(fp, dtype=np.float32)),
             "basal": torch.from_numpy(basal.astype(np.float32)),
             "cmp": torch.from_numpy(cmp_idx.astype(np.int64)),
@@ -143,9 +116,12 @@ class ExprDoseTime(ExpressionModel):
             "dose": torch.from_numpy(((log_dose(data) - self.dose_mean_) / self.dose_std_).astype(np.float32)),
             "time": torch.from_numpy(((time_hours(data) - self.time_mean_) / self.time_std_).astype(np.float32)),
         }
+        return {k: v.to(device) for k, v in tables.items()}
 
-    def _forward(self, t: dict[str, Any], idx: Any) -> Any:
-        return self.network_(t["fp"][t["cmp"][idx]], t["basal"][t["cell"][idx]], t["dose"][idx], t["time"][idx])
+    @staticmethod
+    def _forward(network: Any, t: dict[str, Any], idx: Any) -> Any:
+        idx = idx.to(t["cmp"].device)
+        return network(t["fp"][t["cmp"][idx]], t["basal"][t["cell"][idx]], t["dose"][idx], t["time"][idx])
 
     def _build(self, n_bits: int, n_basal: int, n_genes: int) -> Any:
         from cellresponse.models.nn._dosetime import DoseTimeNet
@@ -163,9 +139,17 @@ class ExprDoseTime(ExpressionModel):
     # ---------------------------------------------------------------- fit
     def _fit(self, data: Dataset, valid: Dataset | None) -> None:
         torch = _torch()
-        for name in ("hidden", "n_tokens", "token_dim", "batch_size", "max_epochs"):
+        cfg = self.trainer_config()
+        for name in ("hidden", "n_tokens", "token_dim"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if valid is not None and len(valid) == 0:
+            valid = None
+        if valid is None and cfg.valid_fraction > 0:
+            raise ValueError(
+                f"expr_dosetime carves no validation part (trainer valid_fraction={cfg.valid_fraction}); "
+                "pass valid= to fit for early stopping, or set trainer__valid_fraction=0"
+            )
         self._store_common(data)
         basal = data.cell_view(BASAL).lookup(pd.unique(data.cell_lines)).astype(np.float64)
         self.basal_mean_ = basal.mean(0)
@@ -177,61 +161,33 @@ class ExprDoseTime(ExpressionModel):
         # The network predicts the deviation from the training mean signature (scaled), so
         # an uninformed network falls back to the mean rather than to zero.
         self.y_scale_ = float((data.y - self.train_mean_).std()) or 1.0
-        tr = self._tensors(data)
-        y_tr = torch.from_numpy(self._scale_y(data.y))
-        va = self._tensors(valid) if valid is not None and len(valid) else None
-        y_va = torch.from_numpy(self._scale_y(valid.y)) if va is not None and valid is not None else None
-        with torch.random.fork_rng(devices=[]), _threads(self.n_threads):
-            torch.manual_seed(int(self.random_state))
-            self.network_ = self._build(self.n_bits_, basal.shape[1], data.y.shape[1])
-            gen = torch.Generator().manual_seed(int(self.random_state))
-            self.history_ = self._train(tr, y_tr, va, y_va, gen)
-        self.network_.eval()
+        tr = self._tensors(data, device=cfg.device)
+        y_tr = torch.from_numpy(self._scale_y(data.y)).to(cfg.device)
+        if valid is not None:
+            va = self._tensors(valid, device=cfg.device)
+            y_va = torch.from_numpy(self._scale_y(valid.y)).to(cfg.device)
 
-    def _train(
-        self, tr: dict[str, Any], y_tr: Any, va: dict[str, Any] | None, y_va: Any, gen: Any
-    ) -> list[dict[str, float]]:
-        torch = _torch()
-        net = self.network_
-        opt = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        n = len(y_tr)
-        history: list[dict[str, float]] = []
-        best, best_state, stale = np.inf, None, 0
-        epochs = 1 if self.fast_dev_run else int(self.max_epochs)
-        for epoch in range(epochs):
-            net.train()
-            start = _time.perf_counter()
-            perm = torch.randperm(n, generator=gen)
-            total = 0.0
-            for b0 in range(0, n, self.batch_size):
-                idx = perm[b0 : b0 + self.batch_size]
-                opt.zero_grad(set_to_none=True)
-                loss = torch.nn.functional.mse_loss(self._forward(tr, idx), y_tr[idx])
-                loss.backward()
-                opt.step()
-                total += float(loss.detach()) * len(idx)
-                if self.fast_dev_run:
-                    break
-            row = {"epoch": epoch, "train_loss": total / n, "seconds": _time.perf_counter() - start}
-            if va is not None:
-                net.eval()
-                with torch.no_grad():
-                    row["valid_loss"] = float(
-                        torch.nn.functional.mse_loss(self._forward(va, torch.arange(len(y_va))), y_va)
-                    )
-                if row["valid_loss"] < best - 1e-6:
-                    best, stale = row["valid_loss"], 0
-                    best_state = copy.deepcopy(net.state_dict())
-                else:
-                    stale += 1
-            history.append(row)
-            if self.verbose:
-                print(f"epoch {epoch}: " + ", ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "epoch"))
-            if va is not None and stale >= self.patience:
-                break
-        if best_state is not None:
-            net.load_state_dict(best_state)
-        return history
+        def batches(gen: Any) -> Any:
+            perm = torch.randperm(len(data), generator=gen)
+            return (perm[b0 : b0 + cfg.batch_size] for b0 in range(0, len(data), cfg.batch_size))
+
+        def loss(network: Any, idx: Any) -> Any:
+            return torch.nn.functional.mse_loss(self._forward(network, tr, idx), y_tr[idx.to(y_tr.device)])
+
+        def valid_mse(network: Any) -> float:
+            return float(torch.nn.functional.mse_loss(self._forward(network, va, torch.arange(len(y_va))), y_va))
+
+        with self._torch_settings(seed=self.random_state):
+            network = self._build(self.n_bits_, basal.shape[1], data.y.shape[1]).to(cfg.device)
+            self.history_ = train_network(
+                network,
+                batches,
+                loss,
+                config=cfg,
+                seed=self.random_state,
+                valid_loss=valid_mse if valid is not None else None,
+            )
+        self.network_ = network.to("cpu").eval()
 
     def _scale_y(self, y: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray((y - self.train_mean_) / self.y_scale_, dtype=np.float32)
@@ -239,13 +195,17 @@ class ExprDoseTime(ExpressionModel):
     # ------------------------------------------------------------ predict
     def _predict(self, data: Dataset) -> np.ndarray:
         torch = _torch()
-        t = self._tensors(data)
-        self.network_.eval()
+        device = self.trainer_config().device
         out = []
-        with torch.no_grad(), _threads(self.n_threads):
-            for b0 in range(0, len(data), 4096):
-                idx = torch.arange(b0, min(b0 + 4096, len(data)))
-                out.append(self._forward(t, idx).numpy())
+        with self._torch_settings(seed=None, training=False), torch.no_grad():
+            t = self._tensors(data, device=device)
+            network = self.network_.to(device).eval()
+            try:
+                for b0 in range(0, len(data), 4096):
+                    idx = torch.arange(b0, min(b0 + 4096, len(data)))
+                    out.append(self._forward(network, t, idx).cpu().numpy())
+            finally:
+                self.network_ = network.to("cpu")
         pred = np.vstack(out) if out else np.zeros((0, len(self.train_mean_)), np.float32)
         return pred.astype(np.float64) * self.y_scale_ + self.train_mean_
 
@@ -265,6 +225,7 @@ class ExprDoseTime(ExpressionModel):
 
     def _set_extra(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         torch = _torch()
+        self._restore_trainer()
         self.n_bits_ = int(meta["n_bits"])
         for k, v in meta["scalars"].items():
             setattr(self, k, float(v))
@@ -273,8 +234,14 @@ class ExprDoseTime(ExpressionModel):
         self.basal_std_ = np.asarray(arrays["basal_std"], np.float64)
         self.network_ = self._build(self.n_bits_, len(self.basal_mean_), int(meta["n_genes"]))
         state = {k[4:]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith("net.")}
-        self.network_.load_state_dict(state)
+        try:
+            self.network_.load_state_dict(state)
+        except RuntimeError as err:
+            raise ValueError(
+                f"saved weights do not fit the ExprDoseTime network (written by another version?): "
+                f"{str(err).splitlines()[0]}"
+            ) from None
         self.network_.eval()
 
 
-__all__ = ["ExprDoseTime"]
+__all__ = ["DOSETIME_TRAINER", "ExprDoseTime"]

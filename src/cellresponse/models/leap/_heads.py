@@ -14,7 +14,8 @@ independent, but they are solved together:
   split; each target keeps the penalty with the best inner error and is refitted.
 - kNN: one distance matrix; neighbour means skip missing targets.
 - LightGBM: one booster per target (slow; optional).
-- MLP: one multi-output network with a masked loss (torch; weights kept as NumPy).
+- MLP: one multi-output network with a masked loss (torch, trained by
+  :func:`cellresponse.models.train.train_network`; weights kept as NumPy).
 
 All heads standardise nothing themselves: the ensemble standardises ``Z`` per fold.
 """
@@ -24,6 +25,14 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+
+from cellresponse.models._torch import import_torch, torch_settings
+from cellresponse.models.train import TrainerConfig, train_network
+
+#: Default trainer of the ``"mlp"`` head: Adam, 60 epochs, one thread, no validation.
+MLP_HEAD_TRAINER = TrainerConfig(
+    epochs=60, batch_size=64, lr=1e-3, weight_decay=1e-4, num_threads=1, valid_fraction=0.0
+)
 
 HEAD_KINDS = ("mean", "ridge", "enet", "lasso", "knn", "lgbm", "mlp")
 
@@ -423,55 +432,54 @@ class LightGBMHead(Head):
 class MLPHead(Head):
     """One multi-output MLP (k -> hidden -> T) with a masked MSE on standardised targets.
 
-    Trained with torch (seeded through a forked RNG); weights are kept as NumPy arrays.
+    Settings: ``hidden`` (256), ``dropout`` (0.2) and ``trainer`` (a
+    :class:`~cellresponse.models.train.TrainerConfig`, or a mapping of the fields that
+    differ from the default :data:`MLP_HEAD_TRAINER`). Trained with torch through the package's one loop
+    (seeded, global RNG and threads restored); weights are kept as NumPy arrays.
     """
 
     kind = "mlp"
+    settings: ClassVar[tuple[str, ...]] = ("hidden", "dropout", "trainer")
 
     def fit(self, z: np.ndarray, y: np.ndarray, *, random_state: int = 0) -> MLPHead:
-        try:
-            import torch
-        except ImportError as err:  # pragma: no cover - depends on extras
-            raise ImportError("the 'mlp' LEAP head needs torch: pip install 'cellresponse[torch]'") from err
+        unknown = sorted(set(self.params) - set(self.settings))
+        if unknown:
+            raise ValueError(f"unknown 'mlp' head setting(s) {unknown}; valid: {', '.join(self.settings)}")
+        trainer = TrainerConfig.coerce(self.params.get("trainer", MLP_HEAD_TRAINER), base=MLP_HEAD_TRAINER)
+        torch = import_torch()
         hidden = int(self.params.get("hidden", 256))
-        epochs = int(self.params.get("epochs", 60))
-        lr = float(self.params.get("lr", 1e-3))
-        wd = float(self.params.get("weight_decay", 1e-4))
         dropout = float(self.params.get("dropout", 0.2))
         y0, mask = _masked(y)
         mu = _col_means(y0, mask)
         var = (mask * (y0 - mu) ** 2).sum(0) / np.maximum(mask.sum(0) - 1, 1)
         sd = np.where(var > 1e-12, np.sqrt(var), 1.0)
-        yt = torch.as_tensor(np.where(mask, (y0 - mu) / sd, 0.0).astype(np.float32))
-        mt = torch.as_tensor(mask.astype(np.float32))
-        zt = torch.as_tensor(z.astype(np.float32))
-        from cellresponse.models.nn._autoencoder import torch_threads
+        yt = torch.as_tensor(np.where(mask, (y0 - mu) / sd, 0.0).astype(np.float32)).to(trainer.device)
+        mt = torch.as_tensor(mask.astype(np.float32)).to(trainer.device)
+        zt = torch.as_tensor(z.astype(np.float32)).to(trainer.device)
+        n = len(z)
 
-        with torch.random.fork_rng(devices=[]), torch_threads(self.params.get("n_threads", 1)):
-            torch.manual_seed(int(random_state))
-            gen = torch.Generator().manual_seed(int(random_state))
+        def batches(gen: Any) -> Any:
+            order = torch.randperm(n, generator=gen)
+            return (order[s : s + trainer.batch_size].to(zt.device) for s in range(0, n, trainer.batch_size))
+
+        def loss(net: Any, idx: Any) -> Any:
+            m = mt[idx]
+            return ((net(zt[idx]) - yt[idx]) ** 2 * m).sum() / m.sum().clamp(min=1.0)
+
+        with torch_settings(
+            num_threads=trainer.num_threads,
+            deterministic=trainer.deterministic,
+            seed=random_state,
+            device=trainer.device,
+        ):
             net = torch.nn.Sequential(
                 torch.nn.Linear(z.shape[1], hidden),
                 torch.nn.ReLU(),
                 torch.nn.Dropout(dropout),
                 torch.nn.Linear(hidden, y.shape[1]),
-            )
-            opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=wd)
-            n = len(z)
-            batch = int(self.params.get("batch_size", 64))
-            net.train()
-            for _ in range(epochs):
-                order = torch.randperm(n, generator=gen)
-                for s in range(0, n, batch):
-                    idx = order[s : s + batch]
-                    out = net(zt[idx])
-                    m = mt[idx]
-                    loss = ((out - yt[idx]) ** 2 * m).sum() / m.sum().clamp(min=1.0)
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-        params = [p.detach() for p in net.parameters()]  # [W1, b1, W2, b2]
-        w1, b1, w2, b2 = params
+            ).to(trainer.device)
+            train_network(net, batches, loss, config=trainer, seed=random_state)
+        w1, b1, w2, b2 = (p.detach().cpu() for p in net.parameters())
         self.w1_ = np.asarray(w1.T.numpy(), dtype=np.float32).copy()
         self.b1_ = np.asarray(b1.numpy(), dtype=np.float32).copy()
         self.w2_ = (np.asarray(w2.T.numpy()) * sd).astype(np.float32)
@@ -510,6 +518,7 @@ def make_head(kind: str, **params: Any) -> Head:
 
 __all__ = [
     "HEAD_KINDS",
+    "MLP_HEAD_TRAINER",
     "ElasticNetHead",
     "Head",
     "KnnHead",

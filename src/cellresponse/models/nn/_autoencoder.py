@@ -4,16 +4,15 @@ Importing this module needs torch; it registers the ``"ae"`` and ``"dae"`` train
 :func:`cellresponse.features.register_representation_trainer`. Trained encoder weights are
 returned as NumPy arrays, so encoding and saved models need no torch.
 
-The training loop here is deliberately minimal (full-matrix in memory, Adam, fixed epochs,
-seeded through a forked RNG); ``cellresponse.models.train`` was not available when this
-was written.
+Training runs through the package's one loop, :func:`cellresponse.models.train.train_network`
+(the whole matrix in memory, fixed epochs, no validation): the representation config's
+``epochs``, ``batch_size``, ``lr`` and ``weight_decay`` (part of the representation cache
+key) are applied to :data:`AUTOENCODER_TRAINER`.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,23 +25,13 @@ from cellresponse.features._representations import (
     Trainer,
     register_representation_trainer,
 )
+from cellresponse.models._torch import torch_settings
+from cellresponse.models.train import TrainerConfig, train_network
 
-
-@contextmanager
-def torch_threads(n: int | None) -> Iterator[None]:
-    """Run with ``n`` intra-op torch threads, restoring the previous setting afterwards.
-
-    Small networks on a shared machine train much faster on one thread (no contention).
-    """
-    if n is None:
-        yield
-        return
-    old = torch.get_num_threads()
-    torch.set_num_threads(max(1, int(n)))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
+#: Trainer of the autoencoders: Adam, one thread (small networks on a shared machine
+#: train much faster without contention), every epoch, no validation. Epochs, batch size,
+#: learning rate and weight decay come from the :class:`RepresentationConfig`.
+AUTOENCODER_TRAINER = TrainerConfig(num_threads=1, valid_fraction=0.0)
 
 
 class AutoEncoder(nn.Module):
@@ -80,13 +69,35 @@ class AutoEncoder(nn.Module):
         ]
 
 
+@dataclass(frozen=True)
+class _Reconstruction:
+    """A batch: the (possibly corrupted) inputs and the clean rows to reconstruct."""
+
+    inputs: torch.Tensor
+    target: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.target)
+
+
+def autoencoder_trainer(config: RepresentationConfig, *, num_threads: int | None = 1) -> TrainerConfig:
+    """:data:`AUTOENCODER_TRAINER` with the training settings of ``config``."""
+    return AUTOENCODER_TRAINER.replace(
+        epochs=config.epochs,
+        batch_size=max(1, config.batch_size),
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        num_threads=num_threads,
+    )
+
+
 def train_autoencoder(
     x: np.ndarray,
     *,
     config: RepresentationConfig,
     random_state: int = 0,
     masked: bool = False,
-    n_threads: int | None = 1,
+    num_threads: int | None = 1,
 ) -> tuple[AutoEncoder, dict[str, Any]]:
     """Train an autoencoder on standardised rows ``x`` (lines x features).
 
@@ -101,7 +112,7 @@ def train_autoencoder(
     masked
         Zero a random ``config.mask_fraction`` of inputs and add Gaussian noise
         (``config.noise_std``); the loss is the full clean reconstruction.
-    n_threads
+    num_threads
         Torch intra-op threads while training (restored afterwards); ``None`` keeps
         the current setting.
 
@@ -112,37 +123,35 @@ def train_autoencoder(
     """
     if x.ndim != 2 or x.shape[0] < 2:
         raise ValueError(f"train_autoencoder needs a 2-D matrix with >= 2 rows, got shape {x.shape}")
-    data = torch.as_tensor(np.ascontiguousarray(x, dtype=np.float32))
+    trainer = autoencoder_trainer(config, num_threads=num_threads)
+    data = torch.as_tensor(np.ascontiguousarray(x, dtype=np.float32)).to(trainer.device)
     n = data.shape[0]
-    history: list[float] = []
-    epoch_seconds: list[float] = []
-    with torch.random.fork_rng(devices=[]), torch_threads(n_threads):
-        torch.manual_seed(int(random_state))
-        gen = torch.Generator().manual_seed(int(random_state))
-        model = AutoEncoder(x.shape[1], hidden=tuple(config.hidden), n_code=config.n_components)
-        opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-        batch = max(1, min(config.batch_size, n))
-        model.train()
-        for _ in range(config.epochs):
-            t0 = time.perf_counter()
-            order = torch.randperm(n, generator=gen)
-            total = 0.0
-            for start in range(0, n, batch):
-                xb = data[order[start : start + batch]]
-                inp = xb
-                if masked:
-                    keep = torch.rand(xb.shape, generator=gen) >= config.mask_fraction
-                    noise = torch.randn(xb.shape, generator=gen) * config.noise_std
-                    inp = (xb + noise) * keep
-                loss = torch.mean((model(inp) - xb) ** 2)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total += float(loss.detach()) * len(xb)
-            history.append(total / n)
-            epoch_seconds.append(time.perf_counter() - t0)
-    model.eval()
-    return model, {"loss_history": history, "epoch_seconds": epoch_seconds}
+
+    def batches(gen: torch.Generator) -> Any:
+        order = torch.randperm(n, generator=gen)
+        for start in range(0, n, trainer.batch_size):
+            xb = data[order[start : start + trainer.batch_size].to(data.device)]
+            inputs = xb
+            if masked:
+                # drawn from the batch-order generator (on the CPU), so the corruption is seeded too
+                keep = torch.rand(xb.shape, generator=gen) >= config.mask_fraction
+                noise = torch.randn(xb.shape, generator=gen) * config.noise_std
+                inputs = (xb + noise.to(xb.device)) * keep.to(xb.device)
+            yield _Reconstruction(inputs, xb)
+
+    def loss(model: nn.Module, batch: _Reconstruction) -> torch.Tensor:
+        return torch.mean((model(batch.inputs) - batch.target) ** 2)
+
+    with torch_settings(
+        num_threads=trainer.num_threads, deterministic=trainer.deterministic, seed=random_state, device=trainer.device
+    ):
+        model = AutoEncoder(x.shape[1], hidden=tuple(config.hidden), n_code=config.n_components).to(trainer.device)
+        history = train_network(model, batches, loss, config=trainer, seed=random_state)
+    model = model.to("cpu").eval()
+    return model, {
+        "loss_history": [h["train_loss"] for h in history],
+        "epoch_seconds": [h["seconds"] for h in history],
+    }
 
 
 def _trainer(masked: bool) -> Trainer:
@@ -159,4 +168,4 @@ def _trainer(masked: bool) -> Trainer:
 register_representation_trainer("ae", _trainer(False))
 register_representation_trainer("dae", _trainer(True))
 
-__all__ = ["AutoEncoder", "torch_threads", "train_autoencoder"]
+__all__ = ["AUTOENCODER_TRAINER", "AutoEncoder", "autoencoder_trainer", "train_autoencoder"]

@@ -36,7 +36,7 @@ How it differs from the reference (same function, same parameters, different ari
 - In training, bias + ``tanh`` + BatchNorm is one autograd function that keeps only
   ``tanh(z + b)`` for the backward pass; the variance is computed as E[h^2] - E[h]^2,
   which is safe because ``|tanh| <= 1``. Its backward pass is written in closed form
-  with few temporaries; ``compile_kernels=True`` runs both passes through
+  with few temporaries; ``compile_kernels = True`` runs both passes through
   ``torch.compile`` (fused loops; ~30 s of compiling per process, so off by default).
   The auxiliary heads' first layer (a dot product over each term's ``k`` neurons) is a
   batched matmul, not a broadcast product and sum. Inference (eval mode under ``no_grad``) accumulates
@@ -60,7 +60,7 @@ Speed (DrugCell ontology, batch 5000 with ~1,120 distinct cell lines,
 pairs/s, peak RSS ~970 MB. Two things mattered: small child-to-parent matrices are
 densified only when at least 1/16 of their entries are non-zero (densifying every matrix
 under 1 M entries had sent 2.7 G multiply-adds per forward through dense products), and
-training runs under :func:`~cellresponse.models.train.reuse_large_allocations`, which
+training runs under :func:`~cellresponse.models._torch.reuse_large_allocations`, which
 stops glibc from unmapping and page-faulting the ~40 MB neuron tensors every step.
 CSR products run at ~6-7 G multiply-adds/s per core here, so a gather/scatter gene
 layer for sparse binary mutations (50x fewer multiply-adds) was measured and dropped: its
@@ -69,12 +69,9 @@ index traffic made it 1.4x slower.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
 import numpy as np
@@ -82,205 +79,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-@dataclass(frozen=True)
-class VNNStructure:
-    """Integer description of a hierarchy mapped onto input genes.
-
-    Terms are ordered level by level (leaves first); ``pair_term`` is sorted.
-
-    Parameters
-    ----------
-    term_names, gene_names
-        Term ids in computation order; input genes in column order.
-    term_level
-        ``(T,)`` level of each term (non-decreasing).
-    pair_term, pair_gene
-        ``(P,)`` direct annotations as (term index, gene index), sorted by term.
-    edge_parent, edge_child
-        ``(E,)`` term -> child-term edges as term indices.
-    """
-
-    term_names: tuple[str, ...]
-    gene_names: tuple[str, ...]
-    term_level: np.ndarray
-    pair_term: np.ndarray
-    pair_gene: np.ndarray
-    edge_parent: np.ndarray
-    edge_child: np.ndarray
-
-    @classmethod
-    def from_hierarchy(cls, hierarchy: Any, genes: Sequence[str] | None = None) -> VNNStructure:
-        """Map a :class:`~cellresponse.ontology.Hierarchy` onto ``genes`` (default: its genes).
-
-        Raises
-        ------
-        ValueError
-            If a hierarchy gene is not among ``genes``.
-        """
-        gene_names = tuple(hierarchy.genes if genes is None else map(str, genes))
-        gpos = {g: i for i, g in enumerate(gene_names)}
-        missing = [g for g in hierarchy.genes if g not in gpos]
-        if missing:
-            shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
-            raise ValueError(
-                f"{len(missing)} of the hierarchy's {hierarchy.n_genes} genes are absent from the "
-                f"feature matrix: {shown}; restrict the hierarchy (Hierarchy.restrict_genes) first"
-            )
-        terms = hierarchy.terms
-        tpos = {t: i for i, t in enumerate(terms)}
-        level_of = {t: lv for lv, level in enumerate(hierarchy.levels) for t in level}
-        pairs = [(tpos[t], gpos[g]) for t in terms for g in hierarchy.direct_genes[t]]
-        edges = sorted((tpos[t], tpos[c]) for t in terms for c in hierarchy.children[t])
-        pa = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-        ea = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-        return cls(
-            term_names=tuple(terms),
-            gene_names=gene_names,
-            term_level=np.asarray([level_of[t] for t in terms], dtype=np.int64),
-            pair_term=pa[:, 0].copy(),
-            pair_gene=pa[:, 1].copy(),
-            edge_parent=ea[:, 0].copy(),
-            edge_child=ea[:, 1].copy(),
-        )
-
-    @property
-    def n_terms(self) -> int:
-        return len(self.term_names)
-
-    @property
-    def n_genes(self) -> int:
-        return len(self.gene_names)
-
-    @property
-    def n_levels(self) -> int:
-        return int(self.term_level.max()) + 1 if len(self.term_level) else 0
-
-    def to_arrays(self) -> dict[str, np.ndarray]:
-        return {
-            "structure.term_level": self.term_level,
-            "structure.pair_term": self.pair_term,
-            "structure.pair_gene": self.pair_gene,
-            "structure.edge_parent": self.edge_parent,
-            "structure.edge_child": self.edge_child,
-        }
-
-    @classmethod
-    def from_arrays(
-        cls, term_names: Sequence[str], gene_names: Sequence[str], arrays: dict[str, np.ndarray]
-    ) -> VNNStructure:
-        get = {k.removeprefix("structure."): np.asarray(v, dtype=np.int64) for k, v in arrays.items()}
-        return cls(tuple(term_names), tuple(gene_names), **get)
-
-
-# Matrices up to _DENSE_MAX entries whose non-zeros fill at least _DENSE_MIN_FILL of them
-# are applied densely: a dense product does ~10x more multiply-adds per second than a CSR
-# one, but on a 2 % filled matrix it does 50x more of them (on the DrugCell ontology the
-# size rule alone sent 2.7 G multiply-adds per forward through dense products).
-_DENSE_MAX = 1 << 20
-_DENSE_MIN_FILL = 1 / 16
-
-
-@dataclass(frozen=True)
-class _Pattern:
-    """Sparsity pattern of a weight matrix whose values live in a flat parameter vector.
-
-    ``perm[i]`` is the flat-parameter index of the i-th CSR entry; ``perm_t`` the same for
-    the transposed matrix.
-    """
-
-    shape: tuple[int, int]
-    rows: torch.Tensor
-    cols: torch.Tensor
-    crow: torch.Tensor
-    col: torch.Tensor
-    perm: torch.Tensor
-    crow_t: torch.Tensor
-    col_t: torch.Tensor
-    perm_t: torch.Tensor
-
-    @classmethod
-    def build(cls, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> _Pattern:
-        def csr(r: np.ndarray, c: np.ndarray, n_rows: int) -> tuple[torch.Tensor, ...]:
-            order = np.lexsort((c, r))
-            crow = np.searchsorted(r[order], np.arange(n_rows + 1))
-            return (
-                torch.from_numpy(crow.astype(np.int64)),
-                torch.from_numpy(c[order].astype(np.int64)),
-                torch.from_numpy(order.astype(np.int64)),
-            )
-
-        crow, col, perm = csr(rows, cols, shape[0])
-        crow_t, col_t, perm_t = csr(cols, rows, shape[1])
-        r, c = torch.from_numpy(rows.astype(np.int64)), torch.from_numpy(cols.astype(np.int64))
-        return cls(shape, r, c, crow, col, perm, crow_t, col_t, perm_t)
-
-    def map(self, fn: Any) -> _Pattern:
-        """The same pattern with ``fn`` (e.g. a device move) applied to every index tensor."""
-        moved = {f.name: fn(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "shape"}
-        return _Pattern(shape=self.shape, **moved)
-
-    def apply(self, x: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-        """``A @ x``; small matrices are densified (sparse kernels have ~ms of overhead)."""
-        if self.dense:
-            dense = values.new_zeros(self.shape).index_put((self.rows, self.cols), values)
-            return dense @ x
-        return _SparseLinear.apply(x, values, self)
-
-    @property
-    def dense(self) -> bool:
-        """Apply as a dense matrix (small and not too sparse)."""
-        size = self.shape[0] * self.shape[1]
-        return size <= _DENSE_MAX and len(self.col) >= _DENSE_MIN_FILL * size
-
-    def matrix(self, values: torch.Tensor, *, transpose: bool = False) -> torch.Tensor:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta"
-            if transpose:
-                return torch.sparse_csr_tensor(
-                    self.crow_t, self.col_t, values[self.perm_t], (self.shape[1], self.shape[0])
-                )
-            return torch.sparse_csr_tensor(self.crow, self.col, values[self.perm], self.shape)
-
-
-class _SparseLinear(torch.autograd.Function):
-    """``out = A @ x`` for a CSR matrix A with pattern ``pattern`` and values ``values``.
-
-    ``x`` is feature-major ``(F, U)``. Backward: the values' gradient is the sampled
-    product (SDDMM) of ``grad_out`` and ``x`` on the pattern; the input's gradient is
-    ``A^T @ grad_out`` with an explicitly built transposed CSR.
-    """
-
-    @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, values: torch.Tensor, pattern: _Pattern) -> torch.Tensor:
-        ctx.save_for_backward(x, values)
-        ctx.pattern = pattern
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            return pattern.matrix(values) @ x
-
-    @staticmethod
-    def backward(ctx: Any, grad_out: torch.Tensor) -> Any:
-        x, values = ctx.saved_tensors
-        pattern: _Pattern = ctx.pattern
-        grad_x = grad_v = None
-        grad_out = grad_out.contiguous()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            if ctx.needs_input_grad[1]:
-                sampled = torch.sparse.sampled_addmm(pattern.matrix(values), grad_out, x.t(), beta=0.0).values()
-                grad_v = torch.empty_like(values).index_copy_(0, pattern.perm, sampled)
-            if ctx.needs_input_grad[0]:
-                grad_x = pattern.matrix(values, transpose=True) @ grad_out
-        return grad_x, grad_v, None
-
-
-def _accumulate(z: torch.Tensor, pattern: _Pattern, x: torch.Tensor, values: torch.Tensor) -> None:
-    """``z += A @ x`` in place (no autograd)."""
-    if pattern.dense:
-        z.addmm_(values.new_zeros(pattern.shape).index_put_((pattern.rows, pattern.cols), values), x)
-    else:
-        z.addmm_(pattern.matrix(values), x)
+from cellresponse.models.nn._vnn_kernels import TanhBatchNorm, weighted_batch_norm
+from cellresponse.models.nn._vnn_sparse import SparsePattern, accumulate_
+from cellresponse.models.nn._vnn_structure import VNNStructure
 
 
 class VNNOutput(NamedTuple):
@@ -325,17 +126,21 @@ class VisibleNeuralNetwork(nn.Module):
         Factor applied to every initial parameter (DrugCell's training script uses 0.1).
     seed
         Seed of the initialisation generator.
+
+    Attributes
+    ----------
     compile_kernels
         Run the training-mode ``tanh`` + BatchNorm forward and backward arithmetic through
         ``torch.compile`` (fused loops, one compile of ~30 s per process; the results
-        equal the eager ones up to float rounding).
+        equal the eager ones up to float rounding). False after construction; it changes
+        how the network computes, not what, so it is set on the built network.
     """
 
     bn_mean: torch.Tensor
     bn_var: torch.Tensor
     _pair_term: torch.Tensor
-    _gene_patterns: list[_Pattern]
-    _child_patterns: list[list[tuple[int, torch.Tensor, _Pattern]]]
+    _gene_patterns: list[SparsePattern]
+    _child_patterns: list[list[tuple[int, torch.Tensor, SparsePattern]]]
 
     def __init__(
         self,
@@ -348,11 +153,10 @@ class VisibleNeuralNetwork(nn.Module):
         final_hidden: int = 6,
         init_scale: float = 0.1,
         seed: int = 0,
-        compile_kernels: bool = False,
     ) -> None:
         super().__init__()
         self.structure = structure
-        self.compile_kernels = bool(compile_kernels)
+        self.compile_kernels = False
         self.n_channels = int(n_channels)
         self.n_hidden = k = int(n_hidden)
         s = structure
@@ -437,7 +241,7 @@ class VisibleNeuralNetwork(nn.Module):
             shape3 = (len(local), c, k)
             rows = np.broadcast_to(((s.pair_term[p0:p1] - lo) * k)[:, None, None] + kk, shape3).reshape(-1)
             cols = np.broadcast_to((s.pair_gene[p0:p1] * c)[:, None, None] + cc[:, None], shape3).reshape(-1)
-            self._gene_patterns.append(_Pattern.build(rows, cols, ((hi - lo) * k, s.n_genes * c)))
+            self._gene_patterns.append(SparsePattern.build(rows, cols, ((hi - lo) * k, s.n_genes * c)))
             self._gene_pair_slices.append((p0, p1))
         # children -> parents: one pattern per (parent level, child level); child_weight[e, i, j]
         self._child_patterns = []
@@ -452,7 +256,7 @@ class VisibleNeuralNetwork(nn.Module):
                 shape3 = (len(sel), k, k)
                 rows = np.broadcast_to(((s.edge_parent[sel] - lo) * k)[:, None, None] + kk, shape3)
                 cols = np.broadcast_to(((s.edge_child[sel] - clo) * k)[:, None, None] + kk[:, None], shape3)
-                pattern = _Pattern.build(rows.reshape(-1), cols.reshape(-1), ((hi - lo) * k, (chi - clo) * k))
+                pattern = SparsePattern.build(rows.reshape(-1), cols.reshape(-1), ((hi - lo) * k, (chi - clo) * k))
                 per_level.append((cl, torch.from_numpy(sel), pattern))
             self._child_patterns.append(per_level)
 
@@ -470,10 +274,10 @@ class VisibleNeuralNetwork(nn.Module):
                 p0, p1 = self._gene_pair_slices[lv]
                 z = bias[lo:hi].reshape(-1, 1).expand(n * k, n_cells).contiguous()
                 gene = self._gene_patterns[lv]
-                _accumulate(z, gene, xt, w_eff[p0 * c : p1 * c].reshape(-1))
+                accumulate_(z, gene, xt, w_eff[p0 * c : p1 * c].reshape(-1))
                 for cl, sel, pattern in self._child_patterns[lv]:
                     wsel = self.child_weight.index_select(0, sel).reshape(-1)
-                    _accumulate(z, pattern, states[cl].view(-1, n_cells), wsel)
+                    accumulate_(z, pattern, states[cl].view(-1, n_cells), wsel)
                 torch.tanh_(z)
                 torch.addcmul(shift[lo:hi].reshape(-1, 1), z, scale[lo:hi].reshape(-1, 1), out=z)  # one pass
                 states.append(z.view(n, k, n_cells))
@@ -551,17 +355,16 @@ class VisibleNeuralNetwork(nn.Module):
                     wsel = self.child_weight.index_select(0, sel).reshape(-1)
                     z = z + pattern.apply(states[cl].view(-1, n_cells), wsel)
                 bn_args = (
-                    self.bn_mean[lo:hi].view(-1),
-                    self.bn_var[lo:hi].view(-1),
+                    (self.bn_mean[lo:hi].view(-1), self.bn_var[lo:hi].view(-1)),
                     self.bn_weight[lo:hi].reshape(-1),
                     self.bn_bias[lo:hi].reshape(-1),
                 )
                 if self.training:
                     b_lv = bias[lo:hi].reshape(-1)
-                    y = _TanhBatchNorm.apply(z, b_lv, cell_w, *bn_args, self.compile_kernels).view(n, k, n_cells)
+                    y = TanhBatchNorm.apply(z, b_lv, cell_w, *bn_args, self.compile_kernels).view(n, k, n_cells)
                 else:
                     pre = (z.view(n, k, n_cells) + bias[lo:hi, :, None]).view(n * k, n_cells)
-                    y = _weighted_batch_norm(torch.tanh(pre), cell_w, *bn_args, training=False).view(n, k, n_cells)
+                    y = weighted_batch_norm(torch.tanh(pre), cell_w, *bn_args, training=False).view(n, k, n_cells)
                 states.append(y)
                 # per-term dot product over the k neurons as a batched matmul (no (n, k, U) temporary)
                 dot = torch.bmm(self.aux1_weight[lo:hi, None, :], y).squeeze(1)
@@ -573,8 +376,8 @@ class VisibleNeuralNetwork(nn.Module):
         for lin, bn, a1, a2 in zip(self.drug_layers, self.drug_bns, self.drug_aux1, self.drug_aux2, strict=True):
             hd = torch.tanh(lin(d)).t()
             norm = cast(nn.BatchNorm1d, bn)
-            d = _weighted_batch_norm(
-                hd, drug_w, norm.running_mean, norm.running_var, norm.weight, norm.bias, training=self.training
+            d = weighted_batch_norm(
+                hd, drug_w, (norm.running_mean, norm.running_var), norm.weight, norm.bias, training=self.training
             ).t()
             drug_states.append(d)
             drug_aux.append(a2(torch.tanh(a1(d))).squeeze(-1))
@@ -590,132 +393,6 @@ class VisibleNeuralNetwork(nn.Module):
             term_states=torch.cat(states, dim=0) if return_states else None,
             drug_states=drug_states if return_states else None,
         )
-
-
-def _tanh_bn_forward(
-    z: torch.Tensor, bias: torch.Tensor, weight: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``y = BN(tanh(z + bias))`` with count weights; returns ``y, h, mean, var`` (biased var)."""
-    h = torch.add(z, bias[:, None])
-    torch.tanh_(h)
-    n = weight.sum()
-    mean = (h @ weight) / n
-    var = (((h * h) @ weight) / n - mean * mean).clamp_min(0)
-    scale = torch.rsqrt(var + 1e-5) * gamma
-    y = torch.addcmul((beta - mean * scale)[:, None], h, scale[:, None])
-    return y, h, mean, var
-
-
-def _tanh_bn_backward(
-    grad_y: torch.Tensor,
-    h: torch.Tensor,
-    weight: torch.Tensor,
-    mean: torch.Tensor,
-    var: torch.Tensor,
-    gamma: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Gradients ``(dz, dbias, dgamma, dbeta)`` of :func:`_tanh_bn_forward` (see :class:`_TanhBatchNorm`)."""
-    n = weight.sum()
-    invstd = torch.rsqrt(var + 1e-5)
-    g_beta = grad_y.sum(dim=1)
-    g_gamma = (torch.einsum("cu,cu->c", grad_y, h) - mean * g_beta) * invstd
-    s = gamma * invstd
-    a = s * (g_beta - mean * invstd * g_gamma)
-    b = s * invstd * g_gamma
-    # column u stands for weight[u] pairs; grad_y[:, u] is the sum of their gradients
-    # in place, few temporaries (eager); compiled, the same arithmetic fuses into one loop
-    t = torch.addcmul(a[:, None], h, b[:, None])
-    t.mul_((weight / n)[None, :])
-    t.addcmul_(grad_y, s[:, None], value=-1.0)  # -(dL/dh)
-    d = h * h
-    d.sub_(1.0)  # -(1 - h^2)
-    g_z = t.mul_(d)
-    return g_z, g_z.sum(dim=1), g_gamma, g_beta
-
-
-@functools.cache
-def _compiled(fn: Any) -> Any:
-    return torch.compile(fn, dynamic=True)
-
-
-class _TanhBatchNorm(torch.autograd.Function):
-    """Training-mode ``BatchNorm(tanh(z + bias))`` over columns weighted by pair counts.
-
-    Same result and gradients as :func:`_weighted_batch_norm` after ``tanh`` (tested
-    against the per-term reference) but saves only ``tanh(z + bias)`` and per-channel
-    statistics for the backward pass (one activation per neuron instead of three). With
-    ``h = tanh``, ``w`` the column counts, ``n = sum(w)``, ``s = gamma * invstd``,
-
-        dz = (dy * s - (w / n) * (a + h * b)) * (1 - h^2),
-        a = s * (sum(dy) - mean * invstd * g_gamma),  b = s * invstd * g_gamma,
-        g_gamma = invstd * (sum(dy * h) - mean * sum(dy)),
-
-    two passes over ``(channels, U)`` when compiled (``compiled=True``).
-    """
-
-    @staticmethod
-    def forward(
-        ctx: Any,
-        z: torch.Tensor,
-        bias: torch.Tensor,
-        weight: torch.Tensor,
-        running_mean: torch.Tensor,
-        running_var: torch.Tensor,
-        gamma: torch.Tensor,
-        beta: torch.Tensor,
-        compiled: bool,
-    ) -> torch.Tensor:
-        momentum = 0.1
-        fwd = _compiled(_tanh_bn_forward) if compiled else _tanh_bn_forward
-        # detached: inside Function.forward no graph is recorded anyway, and dynamo would
-        # otherwise inspect (and warn about) the non-leaf inputs' .grad while tracing
-        y, h, mean, var = fwd(z.detach(), bias.detach(), weight, gamma.detach(), beta.detach())
-        n = weight.sum()
-        running_mean.mul_(1 - momentum).add_(mean, alpha=momentum)
-        running_var.mul_(1 - momentum).add_(var * (n / (n - 1)), alpha=momentum)
-        ctx.compiled = compiled
-        ctx.save_for_backward(h, weight, mean, var, gamma)
-        return y
-
-    @staticmethod
-    def backward(ctx: Any, grad_y: torch.Tensor) -> Any:
-        bwd = _compiled(_tanh_bn_backward) if ctx.compiled else _tanh_bn_backward
-        g_z, g_bias, g_gamma, g_beta = bwd(grad_y.detach(), *(t.detach() for t in ctx.saved_tensors))
-        return g_z, g_bias, None, None, None, g_gamma, g_beta, None
-
-
-def _weighted_batch_norm(
-    h: torch.Tensor,
-    weight: torch.Tensor,
-    running_mean: torch.Tensor | None,
-    running_var: torch.Tensor | None,
-    gamma: torch.Tensor,
-    beta: torch.Tensor,
-    *,
-    training: bool,
-    momentum: float = 0.1,
-    eps: float = 1e-5,
-) -> torch.Tensor:
-    """BatchNorm over columns of ``h`` (channels, U) where column u stands for ``weight[u]`` samples.
-
-    Equals ``BatchNorm1d`` applied to the batch with every column repeated ``weight[u]``
-    times (biased variance for normalising, unbiased for the running estimate).
-    """
-    if training:
-        n = weight.sum()
-        mean = (h @ weight) / n
-        cen = h - mean[:, None]
-        var = ((cen * cen) @ weight) / n
-        if running_mean is not None and running_var is not None:
-            with torch.no_grad():
-                running_mean.mul_(1 - momentum).add_(mean.detach(), alpha=momentum)
-                running_var.mul_(1 - momentum).add_(var.detach() * (n / (n - 1)), alpha=momentum)
-        scale = torch.rsqrt(var + eps) * gamma
-        return torch.addcmul(beta[:, None], cen, scale[:, None])
-    if running_mean is None or running_var is None:
-        raise ValueError("evaluation needs running statistics")
-    scale = torch.rsqrt(running_var + eps) * gamma
-    return torch.addcmul((beta - running_mean * scale)[:, None], h, scale[:, None])
 
 
 def _grouped_mse(pred: torch.Tensor, target: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
