@@ -88,7 +88,7 @@ def _assemble(
     ``pert_id``, ``pert_iname``, ``dose``, ``time``; ``gene_ids``: probe -> (Entrez id,
     symbol) as a two-column frame indexed by probe.
     """
-    from cellresponse.features._drugs import morgan_fingerprints_with_skipped
+    from cellresponse.chem import morgan_fingerprints_with_skipped
 
     _check_on_missing(on_missing)
     skipped: dict[str, Any] = {}
