@@ -49,7 +49,7 @@ from cellresponse.io._gdsctools import (
     read_gdsctools_genomic_features,
     read_gdsctools_ic50,
 )
-from cellresponse.io._go import read_gene2go, read_go_parents, read_go_terms
+from cellresponse.io._go import go_dir, read_gene2go, read_go_parents, read_go_terms
 from cellresponse.io._lincs import (
     basal_from_controls,
     parse_dose,
@@ -66,6 +66,7 @@ __all__ = [
     "GCT",
     "basal_from_controls",
     "detect_gdsc_layout",
+    "go_dir",
     "iter_gctx_chunks",
     "parse_dose",
     "parse_dose_time",
