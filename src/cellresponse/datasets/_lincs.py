@@ -21,6 +21,7 @@ Traps in the raw files that these builders handle (see the folder's PROVENANCE.m
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,15 +30,11 @@ import pandas as pd
 
 from cellresponse._paths import data_root
 from cellresponse._types import PathLike
+from cellresponse._util import examples
 from cellresponse.data import Dataset, FeatureView
-from cellresponse.io._common import _examples, logger
-from cellresponse.io._gct import read_gct
-from cellresponse.io._lincs import (
-    parse_dose_time,
-    read_basal_profiles,
-    read_compound_smiles,
-    read_sig_info,
-)
+from cellresponse.io import parse_dose_time, read_basal_profiles, read_compound_smiles, read_gct, read_sig_info
+
+logger = logging.getLogger("cellresponse")
 
 OnMissing = Literal["raise", "skip"]
 LINCS_DIR = "lincs_l1000_small"
@@ -103,7 +100,7 @@ def _assemble(
     if nan_sig.any():
         ids = meta.index[nan_sig].tolist()
         if on_missing == "raise":
-            raise ValueError(f"{name}: {len(ids)} signature(s) contain NaN: {_examples(ids)}")
+            raise ValueError(f"{name}: {len(ids)} signature(s) contain NaN: {examples(ids)}")
         skipped["nan_signature"] = ids
         keep &= ~nan_sig
 
@@ -116,8 +113,7 @@ def _assemble(
         brd = meta.loc[compound.isin(no_smiles), "pert_id"].unique().tolist()
         if on_missing == "raise":
             raise KeyError(
-                f"{name}: {len(no_smiles)} compound(s) have no SMILES: "
-                f"{_examples(no_smiles)} (BRD ids {_examples(brd)})"
+                f"{name}: {len(no_smiles)} compound(s) have no SMILES: {examples(no_smiles)} (BRD ids {examples(brd)})"
             )
         skipped["compound_without_smiles"] = no_smiles
         keep &= ~compound.isin(no_smiles).to_numpy()
@@ -137,7 +133,7 @@ def _assemble(
     no_basal = sorted(set(cells[keep]) - set(basal.index))
     if no_basal:
         if on_missing == "raise":
-            raise KeyError(f"{name}: {len(no_basal)} cell line(s) have no basal profile: {_examples(no_basal)}")
+            raise KeyError(f"{name}: {len(no_basal)} cell line(s) have no basal profile: {examples(no_basal)}")
         skipped["cell_line_without_basal"] = no_basal
         skipped["n_signatures_without_basal"] = int((cells.isin(no_basal) & keep).sum())
         keep &= ~cells.isin(no_basal).to_numpy()
@@ -146,14 +142,14 @@ def _assemble(
         raise ValueError(f"{name}: no signature left after skipping {sorted(skipped)}")
     for key, val in skipped.items():
         n = val if isinstance(val, int) else len(val)
-        logger.warning("%s: skipped %s: %d (%s)", name, key, n, _examples(val) if isinstance(val, list) else n)
+        logger.warning("%s: skipped %s: %d (%s)", name, key, n, examples(val) if isinstance(val, list) else n)
 
     # Gene alignment via Entrez ids.
     entrez = gene_ids["entrez"].astype(str)
     missing_genes = sorted(set(entrez) - set(basal.columns))
     if missing_genes:
         raise ValueError(
-            f"{name}: {len(missing_genes)} signature genes have no basal column: {_examples(missing_genes)}"
+            f"{name}: {len(missing_genes)} signature genes have no basal column: {examples(missing_genes)}"
         )
     symbols = gene_ids["symbol"].astype(str).to_numpy()
     if pd.Index(symbols).has_duplicates:
@@ -323,7 +319,7 @@ def load_lincs_272(
     sig = pd.read_csv(src / "modz_n272x978_signatures.csv.gz", index_col=0)
     missing = meta.index.difference(sig.index)
     if len(missing):
-        raise ValueError(f"{src}: {len(missing)} metadata ids have no signature: {_examples(missing)}")
+        raise ValueError(f"{src}: {len(missing)} metadata ids have no signature: {examples(missing)}")
     rows = pd.read_csv(src / "modz_n272x978_row_meta.csv", dtype={"id": str, "pr_gene_id": str})
     rows = rows.set_index("id")
     genes = pd.DataFrame({"entrez": rows["pr_gene_id"], "symbol": rows["pr_gene_symbol"]}).loc[sig.columns]

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cellresponse.data import Dataset
-from cellresponse.features._omics import EntityFeaturizer
+from cellresponse.features import EntityFeaturizer
 from cellresponse.models._drug_offset import DrugOffset
 from cellresponse.models.base import ResponseModel
 from cellresponse.models.registry import register_model
