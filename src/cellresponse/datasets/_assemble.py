@@ -12,9 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cellresponse.chem import drug_descriptors, morgan_fingerprints_with_skipped
-from cellresponse.data import Dataset, FeatureView, HarmonizationReport
-from cellresponse.data._ids import Aggregate
-from cellresponse.data._views import ViewKind
+from cellresponse.data import Aggregate, Dataset, FeatureView, HarmonizationReport, ViewKind
 
 logger = logging.getLogger("cellresponse")
 

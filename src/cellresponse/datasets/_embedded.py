@@ -14,7 +14,7 @@ import pandas as pd
 
 from cellresponse.data import Dataset, FeatureView, HarmonizationReport
 from cellresponse.datasets._assemble import BuildOptions, assemble, choose_views, drug_views
-from cellresponse.io._common import float32_dtypes
+from cellresponse.io import float32_dtypes
 
 DEMO_DIR = "gdsc2_demo"
 DEMO_VIEWS = {"expression": "continuous", "mutation": "binary", "cnv": "discrete"}

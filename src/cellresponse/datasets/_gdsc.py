@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 
 from cellresponse._paths import data_root
-from cellresponse.data import CellLineResolver, Dataset, harmonize_responses, normalize_name
-from cellresponse.data._views import ViewKind
+from cellresponse.data import CellLineResolver, Dataset, ViewKind, harmonize_responses, normalize_name
 from cellresponse.datasets._assemble import (
     NAME_SYSTEMS,
     BuildOptions,

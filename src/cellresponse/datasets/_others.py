@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cellresponse._paths import data_root
-from cellresponse.data import CellLineResolver, Dataset, harmonize_responses
-from cellresponse.data._views import ViewKind
+from cellresponse.data import CellLineResolver, Dataset, ViewKind, harmonize_responses
 from cellresponse.datasets._assemble import (
     NAME_SYSTEMS,
     BuildOptions,

@@ -6,8 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cellresponse._types import PathLike
-from cellresponse.data import AGGREGATE_RULES, Dataset
-from cellresponse.data._ids import Aggregate
+from cellresponse.data import AGGREGATE_RULES, Aggregate, Dataset
 from cellresponse.datasets._assemble import BuildOptions
 from cellresponse.datasets._dependency import build_deepdep, build_depmap22q1
 from cellresponse.datasets._embedded import build_gdsc2_demo

@@ -2,6 +2,7 @@
 
 from cellresponse.io._annotations import read_depmap_sample_info
 from cellresponse.io._ccle import read_ccle_response
+from cellresponse.io._common import float32_dtypes
 from cellresponse.io._counts import (
     read_count_data,
     read_counts,
@@ -66,6 +67,7 @@ __all__ = [
     "GCT",
     "basal_from_controls",
     "detect_gdsc_layout",
+    "float32_dtypes",
     "go_dir",
     "iter_gctx_chunks",
     "parse_dose",
