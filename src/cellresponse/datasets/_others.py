@@ -9,6 +9,7 @@ from cellresponse.data import CellLineResolver, Dataset, ResponseColumns, ViewKi
 from cellresponse.datasets._assemble import (
     NAME_SYSTEMS,
     BuildOptions,
+    Provenance,
     assemble,
     choose_views,
     drug_views,
@@ -70,15 +71,12 @@ def build_tgsa(options: BuildOptions) -> Dataset:
     return assemble(
         name="tgsa",
         responses=responses,
-        report=report,
         options=options,
         cell_views=cell_views,
         perturbation_views=pviews,
         cell_meta=resolver.cell_meta(responses["cell_line"]),
         perturbation_meta=meta,
-        sources=sources,
-        rows_raw=len(raw),
-        notes=notes,
+        provenance=Provenance(sources=sources, rows_raw=len(raw), report=report, notes=notes),
     )
 
 
@@ -141,15 +139,17 @@ def build_drugcell(options: BuildOptions, *, subset: str = "drugcell") -> Datase
     return assemble(
         name=subset,
         responses=responses,
-        report=report,
         options=options,
         cell_views={},
         perturbation_views=pviews,
         cell_meta=resolver.cell_meta(responses["cell_line"]),
         perturbation_meta=meta,
-        sources=[*map(str, files.values()), str(base / "drug2ind.txt")],
-        rows_raw=len(raw),
-        notes=notes,
+        provenance=Provenance(
+            sources=[*map(str, files.values()), str(base / "drug2ind.txt")],
+            rows_raw=len(raw),
+            report=report,
+            notes=notes,
+        ),
     )
 
 
@@ -184,19 +184,21 @@ def build_drevalpy_example(options: BuildOptions) -> Dataset:
     return assemble(
         name="drevalpy_example",
         responses=responses,
-        report=report,
         options=options,
         cell_views=cell_views,
         perturbation_views=pviews,
         cell_meta=resolver.cell_meta(responses["cell_line"]),
         perturbation_meta=meta,
-        sources=[
-            str(resp_path),
-            str(base / "gex_example.csv"),
-            str(base / "fingerprints_example.csv"),
-        ],
-        rows_raw=len(raw) + int(raw.attrs.get("dropped_nan", 0)),
-        notes={"use": "format/IO fixture only, origin of the numbers not stated"},
+        provenance=Provenance(
+            sources=[
+                str(resp_path),
+                str(base / "gex_example.csv"),
+                str(base / "fingerprints_example.csv"),
+            ],
+            rows_raw=len(raw) + int(raw.attrs.get("dropped_nan", 0)),
+            report=report,
+            notes={"use": "format/IO fixture only, origin of the numbers not stated"},
+        ),
     )
 
 
