@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cellresponse.chem import drug_descriptors, morgan_fingerprints_with_skipped
+from cellresponse.chem import MorganSettings, drug_descriptors, morgan_fingerprints_with_skipped
 from cellresponse.data import Aggregate, Dataset, FeatureView, HarmonizationReport, ViewKind
 
 logger = logging.getLogger("cellresponse")
@@ -28,8 +28,7 @@ class BuildOptions:
     cell_views: tuple[str, ...] | None
     require_all_views: bool
     aggregate: Aggregate
-    radius: int
-    n_bits: int
+    morgan: MorganSettings
     progress: bool
 
     def note(self, message: str, *args: object) -> None:
@@ -79,7 +78,7 @@ def drug_views(
     skipped: list[str] = []
     if "morgan" in names:
         views["morgan"], skipped = morgan_fingerprints_with_skipped(
-            smiles, radius=options.radius, n_bits=options.n_bits, on_invalid="skip"
+            smiles, radius=options.morgan.radius, n_bits=options.morgan.n_bits, on_invalid="skip"
         )
     if "descriptors" in names:
         views["descriptors"] = drug_descriptors(smiles, on_invalid="skip")

@@ -22,6 +22,7 @@ Traps in the raw files that these builders handle (see the folder's PROVENANCE.m
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +32,7 @@ import pandas as pd
 from cellresponse._paths import data_root
 from cellresponse._types import PathLike
 from cellresponse._util import examples
+from cellresponse.chem import MorganSettings, morgan_fingerprints_with_skipped
 from cellresponse.data import Dataset, FeatureView
 from cellresponse.io import parse_dose_time, read_basal_profiles, read_compound_smiles, read_gct, read_sig_info
 
@@ -66,27 +68,41 @@ def _check_on_missing(on_missing: str) -> None:
         raise ValueError(f"on_missing must be 'raise' or 'skip', got {on_missing!r}")
 
 
+@dataclass(frozen=True)
+class LincsTables:
+    """The tables a LINCS dataset is built from.
+
+    Parameters
+    ----------
+    values
+        Signatures x probes.
+    meta
+        Per signature: ``cell_id``, ``pert_id``, ``pert_iname``, ``dose``, ``time``.
+    gene_ids
+        Probe -> (``entrez``, ``symbol``), indexed by probe.
+    smiles
+        BRD id -> SMILES.
+    basal
+        Basal expression, cell lines x Entrez ids.
+    """
+
+    values: pd.DataFrame
+    meta: pd.DataFrame
+    gene_ids: pd.DataFrame
+    smiles: pd.Series
+    basal: pd.DataFrame
+
+
 def _assemble(
+    tables: LincsTables,
     *,
-    values: pd.DataFrame,
-    meta: pd.DataFrame,
-    gene_ids: pd.DataFrame,
-    smiles: pd.Series,
-    basal: pd.DataFrame,
     on_missing: OnMissing,
     name: str,
     info: dict[str, Any],
-    radius: int,
-    n_bits: int,
+    morgan: MorganSettings,
 ) -> Dataset:
-    """Filter, aggregate replicates and build the Dataset.
-
-    ``values``: (signatures x probes); ``meta``: per signature with ``cell_id``,
-    ``pert_id``, ``pert_iname``, ``dose``, ``time``; ``gene_ids``: probe -> (Entrez id,
-    symbol) as a two-column frame indexed by probe.
-    """
-    from cellresponse.chem import morgan_fingerprints_with_skipped
-
+    """Filter, aggregate replicates and build the Dataset."""
+    values, meta, gene_ids, smiles, basal = tables.values, tables.meta, tables.gene_ids, tables.smiles, tables.basal
     _check_on_missing(on_missing)
     skipped: dict[str, Any] = {}
     keep = np.ones(len(meta), dtype=bool)
@@ -121,8 +137,8 @@ def _assemble(
     cmp_smiles = cmp_smiles.dropna()
     fp, bad_smiles = morgan_fingerprints_with_skipped(
         cmp_smiles[cmp_smiles.index.isin(compound[keep])],
-        radius=radius,
-        n_bits=n_bits,
+        radius=morgan.radius,
+        n_bits=morgan.n_bits,
         on_invalid="skip",
     )
     if bad_smiles:
@@ -286,17 +302,9 @@ def load_lincs_a375_plate(
         "basal_source": "transigen_example/basal_expression_modz_x1 (log2)",
         "license": "BSD-3-Clause (cmapPy); MIT (TranSiGen basal); MIT (chemCPA SMILES)",
     }
+    tables = LincsTables(values, meta, genes, _smiles_map(base), _basal(base))
     return _assemble(
-        values=values,
-        meta=meta,
-        gene_ids=genes,
-        smiles=_smiles_map(base),
-        basal=_basal(base),
-        on_missing=on_missing,
-        name="lincs_a375_plate",
-        info=info,
-        radius=radius,
-        n_bits=n_bits,
+        tables, on_missing=on_missing, name="lincs_a375_plate", info=info, morgan=MorganSettings(radius, n_bits)
     )
 
 
@@ -329,18 +337,8 @@ def load_lincs_272(
         "basal_source": "transigen_example/basal_expression_modz_x1 (log2)",
         "license": "BSD-3-Clause (cmapR); MIT (TranSiGen basal); MIT (chemCPA SMILES)",
     }
-    return _assemble(
-        values=sig.loc[meta.index],
-        meta=meta,
-        gene_ids=genes,
-        smiles=_smiles_map(base),
-        basal=_basal(base),
-        on_missing=on_missing,
-        name="lincs_272",
-        info=info,
-        radius=radius,
-        n_bits=n_bits,
-    )
+    tables = LincsTables(sig.loc[meta.index], meta, genes, _smiles_map(base), _basal(base))
+    return _assemble(tables, on_missing=on_missing, name="lincs_272", info=info, morgan=MorganSettings(radius, n_bits))
 
 
-__all__ = ["load_lincs_272", "load_lincs_a375_plate"]
+__all__ = ["LincsTables", "load_lincs_272", "load_lincs_a375_plate"]
