@@ -165,6 +165,7 @@ def run_explore(cfg: ExploreConfig) -> dict[str, Any]:
     """Run the exploratory analysis for a config and write every output."""
     from cellresponse.explore import (
         DEFAULT_MODELS,
+        CVScheme,
         embed,
         most_common_params,
         nested_cv,
@@ -190,16 +191,14 @@ def run_explore(cfg: ExploreConfig) -> dict[str, Any]:
     coords.assign(label=y).to_csv(out / "embedding.csv")
     uni = univariate_scores(x, y, random_state=cfg.seed)
     uni.to_csv(out / "univariate.csv", index=False)
+    cv_scheme = CVScheme(cfg.outer_folds, cfg.inner_folds, cfg.seed, cfg.n_jobs)
     cv = nested_cv(
         x,
         y,
         models=models,
         k_grid=cfg.k_grid or (100, 500),
         selector=selector,
-        outer_folds=cfg.outer_folds,
-        inner_folds=cfg.inner_folds,
-        random_state=cfg.seed,
-        n_jobs=cfg.n_jobs,
+        cv=cv_scheme,
         progress=cfg.progress,
     )
     cv.scores.to_csv(out / "cv_scores.csv", index=False)
@@ -219,10 +218,8 @@ def run_explore(cfg: ExploreConfig) -> dict[str, Any]:
             model=best_model,
             params=params,
             n_permutations=cfg.n_permutations,
-            cv_folds=cfg.outer_folds,
             selector=selector,
-            random_state=cfg.seed,
-            n_jobs=cfg.n_jobs,
+            cv=cv_scheme,
         )
         (out / "permutation.json").write_text(json.dumps(perm, indent=2, default=str) + "\n")
     n_classes = int(y.nunique())

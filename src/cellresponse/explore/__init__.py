@@ -5,6 +5,7 @@ from cellresponse.explore._labels import lineage_labels
 from cellresponse.explore._nested import (
     DEFAULT_MODELS,
     MODEL_NAMES,
+    CVScheme,
     NestedCVResult,
     make_pipeline,
     most_common_params,
@@ -17,6 +18,7 @@ from cellresponse.explore._nested import (
 __all__ = [
     "DEFAULT_MODELS",
     "MODEL_NAMES",
+    "CVScheme",
     "NestedCVResult",
     "embed",
     "lineage_labels",
