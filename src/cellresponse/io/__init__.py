@@ -50,6 +50,7 @@ from cellresponse.io._gdsctools import (
     read_gdsctools_genomic_features,
     read_gdsctools_ic50,
 )
+from cellresponse.io._genes import read_gene_list, read_gene_map
 from cellresponse.io._go import go_dir, read_gene2go, read_go_parents, read_go_terms
 from cellresponse.io._lincs import (
     basal_from_controls,
@@ -106,6 +107,8 @@ __all__ = [
     "read_gdsctools_genomic_features",
     "read_gdsctools_ic50",
     "read_gene2go",
+    "read_gene_list",
+    "read_gene_map",
     "read_go_parents",
     "read_go_terms",
     "read_h5ad_counts",
