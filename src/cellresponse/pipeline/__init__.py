@@ -8,3 +8,22 @@ from cellresponse.pipeline._benchmark import benchmark, load_for_config, split_f
 from cellresponse.pipeline._train import pairs_dataset, predict, train, write_table
 
 __all__ = ["benchmark", "load_for_config", "pairs_dataset", "predict", "split_for_config", "train", "write_table"]
+
+# The de / explore / enrich analyses: a config dataclass and a run function each.
+from cellresponse.pipeline._analysis import (
+    DEConfig,
+    EnrichConfig,
+    ExploreConfig,
+    run_de,
+    run_enrich,
+    run_explore,
+)
+
+__all__ += [
+    "DEConfig",
+    "EnrichConfig",
+    "ExploreConfig",
+    "run_de",
+    "run_enrich",
+    "run_explore",
+]
