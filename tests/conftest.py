@@ -30,9 +30,11 @@ def response_ds(_response_ds):
 @pytest.fixture(scope="session")
 def _synth():
     """A synthetic expression panel (5 lines x 8 compounds x 6 doses x 2 times, 30 genes)."""
-    from cellresponse.data.synthetic_expression import make_expression_dataset
+    from cellresponse.data.synthetic_expression import SyntheticExpressionPanel, make_expression_dataset
 
-    return make_expression_dataset(n_cell_lines=5, n_compounds=8, n_genes=30, n_bits=64, random_state=1)
+    return make_expression_dataset(
+        SyntheticExpressionPanel(n_cell_lines=5, n_compounds=8, n_genes=30, n_bits=64), random_state=1
+    )
 
 
 @pytest.fixture

@@ -133,7 +133,8 @@ def test_de_user_errors(count_files, tmp_path, capsys):
     assert "non-negative integer counts" in capsys.readouterr().err
 
 
-def test_explore_cli(tmp_path):
+@pytest.fixture
+def explore_files(tmp_path):
     rng = np.random.default_rng(0)
     y = np.repeat(["a", "b", "c"], 20)
     x = rng.normal(size=(60, 40))
@@ -142,33 +143,32 @@ def test_explore_cli(tmp_path):
     ids = [f"s{i}" for i in range(60)]
     pd.DataFrame(x, index=pd.Index(ids, name="sample"), columns=[f"g{j}" for j in range(40)]).to_csv(tmp_path / "x.csv")
     pd.DataFrame({"sample": ids, "cls": y}).to_csv(tmp_path / "y.csv", index=False)
+    return tmp_path / "x.csv", tmp_path / "y.csv"
+
+
+EXPLORE_FLAGS = [
+    "--models",
+    "logreg_l2,linear_svm",
+    "--k-grid",
+    "5,10",
+    "--outer-folds",
+    "3",
+    "--inner-folds",
+    "2",
+    "--n-permutations",
+    "3",
+    "--n-jobs",
+    "1",
+    "--no-progress",
+    "--min-class-size",
+    "5",
+]
+
+
+def test_explore_cli(explore_files, tmp_path):
+    xpath, ypath = explore_files
     out = tmp_path / "ex"
-    rc = main(
-        [
-            "explore",
-            "--matrix",
-            str(tmp_path / "x.csv"),
-            "--labels",
-            str(tmp_path / "y.csv"),
-            "--models",
-            "logreg_l2,linear_svm",
-            "--k-grid",
-            "5,10",
-            "--outer-folds",
-            "3",
-            "--inner-folds",
-            "2",
-            "--n-permutations",
-            "3",
-            "--n-jobs",
-            "1",
-            "--no-progress",
-            "--min-class-size",
-            "5",
-            "--out",
-            str(out),
-        ]
-    )
+    rc = main(["explore", "--matrix", str(xpath), "--labels", str(ypath), *EXPLORE_FLAGS, "--out", str(out)])
     assert rc == 0
     summary = pd.read_csv(out / "cv_summary.csv")
     assert set(summary["model"]) == {"logreg_l2", "linear_svm"}
@@ -196,6 +196,140 @@ def test_enrich_cli(tmp_path, real_data_root, capsys):
     assert (t["padj"] >= t["pvalue"]).all()
     assert (out / "plots" / "dotplot.png").is_file()
     assert json.loads((out / "run.json").read_text())["n_query_genes"] == 10
+
+
+def _assert_same_outputs(cli_out: Path, py_out: Path, files: list[str]) -> dict:
+    """The files are byte-identical and run.json differs only in the output folder."""
+    for name in files:
+        assert (cli_out / name).read_bytes() == (py_out / name).read_bytes(), name
+    cli_run, py_run = (json.loads((d / "run.json").read_text()) for d in (cli_out, py_out))
+    assert (cli_run["config"].pop("out"), py_run["config"].pop("out")) == (str(cli_out), str(py_out))
+    assert cli_run == py_run
+    return py_run
+
+
+def test_de_from_python_matches_cli(count_files, tmp_path):
+    from cellresponse.pipeline import DEConfig, run_de
+
+    cpath, spath = count_files
+    flags = ["--counts", str(cpath), "--samples", str(spath), "--method", "welch", "--contrast", "condition,drug,ctrl"]
+    assert main(["de", *flags, "--linear", "--formats", "png", "--out", str(tmp_path / "cli")]) == 0
+    cfg = DEConfig(
+        counts=str(cpath),
+        samples=str(spath),
+        method="welch",
+        contrast=["condition", "drug", "ctrl"],
+        log_scale=False,
+        formats=["png"],
+        out=str(tmp_path / "py"),
+    )
+    analysis = run_de(cfg)
+    plots = [f"plots/{name}.png" for name in ("volcano", "ma", "pca", "heatmap")]
+    run = _assert_same_outputs(tmp_path / "cli", tmp_path / "py", ["de_results.csv", "report.html", *plots])
+    # the run records the resolved config: the default design and the formats asked for
+    assert run["config"]["design"] == "~ condition" and run["config"]["formats"] == ["png"]
+    assert run["summary"] == analysis.summary() and run["notes"] == list(analysis.notes)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "py" / "de_results.csv"), analysis.result.table)
+
+
+def test_explore_from_python_matches_cli(explore_files, tmp_path):
+    from cellresponse.pipeline import ExploreConfig, run_explore
+
+    xpath, ypath = explore_files
+    out = tmp_path / "cli"
+    assert main(["explore", "--matrix", str(xpath), "--labels", str(ypath), *EXPLORE_FLAGS, "--out", str(out)]) == 0
+    cfg = ExploreConfig(
+        matrix=str(xpath),
+        labels=str(ypath),
+        min_class_size=5,
+        models=["logreg_l2", "linear_svm"],
+        k_grid=[5, 10],
+        outer_folds=3,
+        inner_folds=2,
+        n_permutations=3,
+        n_jobs=1,
+        progress=False,
+        out=str(tmp_path / "py"),
+    )
+    analysis = run_explore(cfg)
+    tables = ["cv_scores.csv", "cv_summary.csv", "best_params.csv", "univariate.csv", "top_genes.csv"]
+    plots = ["plots/1_pca.png", "plots/2_nested-cv.png", "plots/3_top.png", "plots/4_permutation.png"]
+    files = [*tables, *plots, "embedding.csv", "permutation.json", "report.html"]
+    run = _assert_same_outputs(tmp_path / "cli", tmp_path / "py", files)
+    assert run["summary"] == analysis.summary() and run["summary"]["best_model"] == analysis.best_model
+
+
+def test_enrich_from_python_matches_cli(tmp_path, real_data_root):
+    from cellresponse.pipeline import EnrichConfig, run_enrich
+
+    genes = tmp_path / "genes.txt"
+    genes.write_text("DUSP1\nKLF15\nPER1\nTSC22D3\nFKBP5\nZBTB16\nSGK1\nKLF9\nDDIT4\nFOXO3\n")
+    assert main(["enrich", "--genes", str(genes), "--max-size", "300", "--out", str(tmp_path / "cli")]) == 0
+    table = run_enrich(EnrichConfig(genes=str(genes), max_size=300, out=str(tmp_path / "py")))
+    run = _assert_same_outputs(tmp_path / "cli", tmp_path / "py", ["enrichment.csv", "plots/dotplot.png"])
+    assert run["n_terms_tested"] == len(table) and (table["term_size"] <= 300).all()
+
+
+def test_enrich_de_results_through_a_gene_map(tmp_path, real_data_root):
+    """The README's airway flow: DE genes keyed by Ensembl IDs, translated to symbols."""
+    from cellresponse.pipeline import EnrichConfig, run_enrich
+
+    up = ["DUSP1", "KLF15", "PER1", "TSC22D3", "FKBP5", "ZBTB16", "SGK1", "KLF9", "DDIT4", "FOXO3"]
+    background = ["ACTB", "GAPDH", "TP53", "MYC", "EGFR", "KRAS", "PTEN", "RB1", "CDK4", "MDM2"]
+    symbols = [*up, *background, "CDKN1A"]
+    ids = [f"ENSG{i:011d}" for i in range(len(symbols))]
+    de = pd.DataFrame(
+        {
+            "gene": ids,
+            "log2fc": [2.0] * len(up) + [0.1] * len(background) + [-2.0],
+            "pvalue": [1e-6] * len(up) + [0.5] * len(background) + [1e-6],
+            "padj": [1e-5] * len(up) + [0.6] * len(background) + [1e-5],
+        }
+    )
+    de.to_csv(tmp_path / "de_results.csv", index=False)
+    pd.DataFrame({"id": ids[:-1], "symbol": symbols[:-1]}).to_csv(tmp_path / "map.csv", index=False)
+    cfg = EnrichConfig(
+        de_results=str(tmp_path / "de_results.csv"),
+        direction="up",
+        gene_map=str(tmp_path / "map.csv"),
+        min_size=1,
+        out=str(tmp_path / "en"),
+    )
+    table = run_enrich(cfg)
+    run = json.loads((tmp_path / "en" / "run.json").read_text())
+    assert run["n_query_genes"] == len(up)
+    # the universe is the tested genes (translated): every term's size is counted within it
+    assert table["universe_size"].iloc[0] <= len(symbols) - 1
+    assert table.head(5)["term"].str.contains("corticosteroid|glucocorticoid|steroid").any()
+
+
+def test_analysis_configs_check_their_settings(tmp_path):
+    from cellresponse.pipeline import DEConfig, EnrichConfig, ExploreConfig, run_de, run_enrich, run_explore
+
+    with pytest.raises(ValueError, match="counts is required"):
+        run_de(DEConfig(contrast=["a", "b", "c"], out=str(tmp_path)))
+    with pytest.raises(ValueError, match="FACTOR,TEST,REFERENCE"):
+        run_de(DEConfig(counts="x.tsv", out=str(tmp_path)))
+    resolved = DEConfig(counts="x.tsv", contrast=["dex", "trt", "untrt"]).resolved()
+    assert (resolved.design, resolved.formats) == ("~ dex", ["png", "svg"])
+    with pytest.raises(ValueError, match="--preset gdsc-tissue"):
+        run_explore(ExploreConfig(matrix="x.csv", out=str(tmp_path)))
+    with pytest.raises(ValueError, match="preset must be one of"):
+        run_explore(ExploreConfig(preset="ccle", out=str(tmp_path)))
+    with pytest.raises(ValueError, match="exactly one of --genes and --de-results"):
+        run_enrich(EnrichConfig(out=str(tmp_path)))
+    with pytest.raises(ValueError, match="direction must be one of"):
+        run_enrich(EnrichConfig(genes="g.txt", direction="sideways", out=str(tmp_path)))
+    assert not list(tmp_path.iterdir())  # nothing is written for a bad config
+
+
+def test_cli_choices_are_the_library_choices():
+    from cellresponse.cli import de as de_cli
+    from cellresponse.cli import explore as explore_cli
+    from cellresponse.de import DE_METHODS
+    from cellresponse.explore import PRESETS
+
+    assert de_cli.METHODS == DE_METHODS and explore_cli.PRESETS == PRESETS
 
 
 def test_report_autoescapes():

@@ -35,7 +35,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 
-from cellresponse.data.synthetic_expression import make_expression_dataset
+from cellresponse.data.synthetic_expression import SyntheticExpressionPanel, make_expression_dataset
 from cellresponse.models import NotFittedError, available_models, get_model_class, load_model, make_model
 from cellresponse.splits import make_split
 
@@ -177,7 +177,9 @@ def cases(check: str, *, only_seeded: bool = False, task: str | None = None) -> 
 @pytest.fixture(scope="session")
 def task_parts(_response_ds, dependency_panel):
     """(train, valid, test) of a tiny seeded synthetic dataset per task."""
-    expression = make_expression_dataset(n_cell_lines=5, n_compounds=8, n_genes=30, n_bits=64, random_state=1)
+    expression = make_expression_dataset(
+        SyntheticExpressionPanel(n_cell_lines=5, n_compounds=8, n_genes=30, n_bits=64), random_state=1
+    )
     folds = {
         "response": (_response_ds, make_split(_response_ds, mode="lco", n_folds=3, seed=0)),
         "dependency": (

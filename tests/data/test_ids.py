@@ -12,6 +12,7 @@ import pytest
 from cellresponse._paths import data_root
 from cellresponse.data import (
     CellLineResolver,
+    ResponseColumns,
     aggregate_duplicates,
     harmonize_responses,
     normalize_name,
@@ -114,7 +115,8 @@ def test_harmonize_counts_rows_and_aggregates(resolver: CellLineResolver) -> Non
             "y": [1.0, 3.0, 5.0, 0.0, 0.0, 0.0, 2.0],
         }
     )
-    out, report = harmonize_responses(frame, resolver=resolver, cell_column="cell", drug_column="drug", targets=["y"])
+    columns = ResponseColumns(cell_line="cell", drug="drug", targets=("y",))
+    out, report = harmonize_responses(frame, resolver=resolver, columns=columns)
     # PFSK-1 and PFSK1 normalise alike -> excluded too (a name-keyed join could not tell them apart)
     assert report.rows_dropped_collision == 5
     assert report.rows_dropped_unmatched == 1
@@ -123,9 +125,7 @@ def test_harmonize_counts_rows_and_aggregates(resolver: CellLineResolver) -> Non
     out2, report2 = harmonize_responses(
         frame2,
         resolver=resolver,
-        cell_column="cell",
-        drug_column="drug",
-        targets=["y"],
+        columns=columns,
         aggregate="median",
     )
     row = out2[out2["cell_line"] == "ACH-000001"].iloc[0]

@@ -8,7 +8,7 @@ import pytest
 
 from cellresponse.data import FeatureView
 from cellresponse.data.synthetic import make_response_dataset
-from cellresponse.data.synthetic_expression import make_expression_dataset
+from cellresponse.data.synthetic_expression import SyntheticExpressionPanel, make_expression_dataset
 from cellresponse.datasets import _registry
 from cellresponse.datasets._dependency import dependency_dataset
 
@@ -18,7 +18,9 @@ def _response(options: object) -> object:
 
 
 def _expression(options: object) -> object:
-    return make_expression_dataset(n_cell_lines=4, n_compounds=8, n_genes=24, n_bits=64, random_state=1)
+    return make_expression_dataset(
+        SyntheticExpressionPanel(n_cell_lines=4, n_compounds=8, n_genes=24, n_bits=64), random_state=1
+    )
 
 
 def _dependency(options: object) -> object:

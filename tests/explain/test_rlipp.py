@@ -11,10 +11,10 @@ pytest.importorskip("torch")
 from matplotlib.figure import Figure
 
 from cellresponse.data.synthetic import make_response_dataset
-from cellresponse.explain import RLIPP_COLUMNS, drug_embedding, genotype_embedding, rlipp
+from cellresponse.explain import RLIPP_COLUMNS, RLIPPProbe, drug_embedding, genotype_embedding, rlipp
 from cellresponse.models import make_model
 from cellresponse.ontology import Hierarchy
-from cellresponse.plotting._vnn import plot_embedding_pca, plot_rlipp_top
+from cellresponse.plotting import plot_embedding_pca, plot_rlipp_top
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_rlipp_pooled_table(fitted):
 
 def test_rlipp_by_drug_and_plots(fitted):
     model, ds = fitted
-    table = rlipp(model, ds, by_drug=True, terms=["R", "A"], target="observed", min_pairs=10)
+    table = rlipp(model, ds, by_drug=True, terms=["R", "A"], target="observed", probe=RLIPPProbe(min_pairs=10))
     assert set(table["term"]) == {"R", "A"} and table["drug"].nunique() == 4
     assert isinstance(plot_rlipp_top(table, n=2), Figure)
     assert isinstance(plot_rlipp_top(table, drug=table["drug"].iloc[0]), Figure)

@@ -8,6 +8,7 @@ import pytest
 
 from cellresponse.explore import (
     MODEL_NAMES,
+    CVScheme,
     embed,
     lineage_labels,
     most_common_params,
@@ -32,7 +33,7 @@ def make_xy(*, n=90, n_genes=60, n_classes=3, signal=1.5, seed=0):
 @pytest.mark.parametrize("model", MODEL_NAMES)
 def test_nested_cv_learns_signal(model):
     x, y = make_xy()
-    res = nested_cv(x, y, models=[model], k_grid=(5, 20), outer_folds=3, inner_folds=2, progress=False)
+    res = nested_cv(x, y, models=[model], k_grid=(5, 20), cv=CVScheme(outer_folds=3, inner_folds=2), progress=False)
     s = res.summary().set_index("metric")["mean"]
     assert s["roc_auc_ovr_macro"] > 0.75
     assert s["balanced_accuracy"] > 0.5
@@ -42,7 +43,7 @@ def test_nested_cv_learns_signal(model):
 
 def test_no_signal_is_near_chance():
     x, y = make_xy(signal=0.0, seed=1)
-    res = nested_cv(x, y, models=["logreg_l2"], k_grid=(5,), outer_folds=3, inner_folds=2, progress=False)
+    res = nested_cv(x, y, models=["logreg_l2"], k_grid=(5,), cv=CVScheme(outer_folds=3, inner_folds=2), progress=False)
     s = res.summary().set_index("metric")["mean"]
     assert 0.3 < s["roc_auc_ovr_macro"] < 0.7
 
@@ -62,7 +63,9 @@ def test_feature_selection_is_inside_folds():
     leaky_x = SelectKBest(f_classif, k=10).fit_transform(x, y)
     cv = StratifiedKFold(4, shuffle=True, random_state=0)
     leaky = cross_val_score(LogisticRegression(), leaky_x, y, cv=cv, scoring="balanced_accuracy").mean()
-    honest = nested_cv(x, y, models=["logreg_l2"], k_grid=(10,), outer_folds=4, inner_folds=2, progress=False).summary()
+    honest = nested_cv(
+        x, y, models=["logreg_l2"], k_grid=(10,), cv=CVScheme(outer_folds=4, inner_folds=2), progress=False
+    ).summary()
     honest_ba = honest.set_index("metric").loc["balanced_accuracy", "mean"]
     assert leaky > 0.8
     assert honest_ba < 0.7
@@ -84,7 +87,9 @@ def test_ovr_macro_auc_matches_sklearn():
 
 def test_permutation_and_top_genes():
     x, y = make_xy(signal=2.0)
-    perm = permutation_test(x, y, model="logreg_l2", params={"select__k": 10}, n_permutations=9, cv_folds=3)
+    perm = permutation_test(
+        x, y, model="logreg_l2", params={"select__k": 10}, n_permutations=9, cv=CVScheme(outer_folds=3)
+    )
     assert perm["score"] > perm["permutation_mean"]
     assert perm["pvalue"] == pytest.approx(0.1)
     genes = top_genes(x, y, model="logreg_l2", params={"select__k": 10}, n=5)
@@ -95,7 +100,9 @@ def test_permutation_and_top_genes():
 
 def test_most_common_params():
     x, y = make_xy()
-    res = nested_cv(x, y, models=["linear_svm"], k_grid=(5, 20), outer_folds=3, inner_folds=2, progress=False)
+    res = nested_cv(
+        x, y, models=["linear_svm"], k_grid=(5, 20), cv=CVScheme(outer_folds=3, inner_folds=2), progress=False
+    )
     p = most_common_params(res, "linear_svm")
     assert "select__k" in p and "clf__C" in p
     assert isinstance(p["select__k"], int | np.integer)

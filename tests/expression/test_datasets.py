@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from cellresponse._paths import data_root
-from cellresponse.datasets._lincs import _assemble, load_lincs_272, load_lincs_a375_plate
+from cellresponse.chem import MorganSettings
+from cellresponse.datasets._lincs import LincsTables, _assemble, load_lincs_272, load_lincs_a375_plate
 
 
 @pytest.fixture(scope="module")
@@ -76,22 +77,11 @@ def _tiny_inputs():
     return values, meta, genes, smiles, basal
 
 
-def _build(**kw):
+def _build(*, on_missing="skip", **tables):
     values, meta, genes, smiles, basal = _tiny_inputs()
-    args = {
-        "values": values,
-        "meta": meta,
-        "gene_ids": genes,
-        "smiles": smiles,
-        "basal": basal,
-        "on_missing": "skip",
-        "name": "tiny",
-        "info": {},
-        "radius": 2,
-        "n_bits": 64,
-    }
-    args.update(kw)
-    return _assemble(**args)
+    parts = {"values": values, "meta": meta, "gene_ids": genes, "smiles": smiles, "basal": basal, **tables}
+    morgan = MorganSettings(radius=2, n_bits=64)
+    return _assemble(LincsTables(**parts), on_missing=on_missing, name="tiny", info={}, morgan=morgan)
 
 
 def test_nan_signature_skipped_or_raised():

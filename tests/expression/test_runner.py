@@ -76,10 +76,10 @@ def test_shuffles_are_valid_but_wrong(synth):
 
 
 def test_runner_rejects_foreign_split_and_bad_ablation(synth, tmp_path):
-    from cellresponse.data.synthetic_expression import make_expression_dataset
+    from cellresponse.data.synthetic_expression import SyntheticExpressionPanel, make_expression_dataset
     from cellresponse.evaluate import RunOptions
 
-    other = make_expression_dataset(n_cell_lines=2, n_compounds=3, n_genes=30, random_state=9)
+    other = make_expression_dataset(SyntheticExpressionPanel(n_cell_lines=2, n_compounds=3, n_genes=30), random_state=9)
     split = make_split(other, mode="compound", n_folds=3)
     with pytest.raises(ValueError, match="split was made for another dataset"):
         run_benchmark(synth, models=[], split=split, out=tmp_path)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cellresponse.data.synthetic_expression import make_expression_dataset
+from cellresponse.data.synthetic_expression import SyntheticExpressionPanel, make_expression_dataset
 from cellresponse.splits import (
     butina_clusters,
     dose_holdout_split,
@@ -24,7 +24,9 @@ def test_synthetic_is_labelled_and_has_ground_truth(synth):
 
 
 def test_synthetic_dose_response_is_monotone_in_magnitude():
-    ds = make_expression_dataset(n_cell_lines=2, n_compounds=3, n_genes=20, noise=0.0, random_state=3)
+    ds = make_expression_dataset(
+        SyntheticExpressionPanel(n_cell_lines=2, n_compounds=3, n_genes=20, noise=0.0), random_state=3
+    )
     obs = ds.obs
     rows = (obs.cell_line == "SYN_CL00") & (obs.perturbation == "SYN_CP00") & (obs.time == 24.0)
     mag = np.abs(ds.y[rows.to_numpy()]).sum(1)[np.argsort(obs.loc[rows, "dose"].to_numpy())]
@@ -33,7 +35,7 @@ def test_synthetic_dose_response_is_monotone_in_magnitude():
 
 def test_synthetic_bad_args():
     with pytest.raises(ValueError, match="positive"):
-        make_expression_dataset(doses=(0.0, 1.0))
+        make_expression_dataset(SyntheticExpressionPanel(doses=(0.0, 1.0)))
 
 
 @pytest.mark.parametrize("mode", EXPRESSION_SPLIT_MODES)
@@ -67,7 +69,7 @@ def test_time_holdout(synth):
     assert set(synth.obs["time"].to_numpy()[f.test]) == {24.0}
     with pytest.raises(ValueError, match="not in dataset"):
         time_holdout_split(synth, times=[48.0])
-    one_time = make_expression_dataset(n_cell_lines=2, n_compounds=2, n_genes=5, times=(6.0,))
+    one_time = make_expression_dataset(SyntheticExpressionPanel(n_cell_lines=2, n_compounds=2, n_genes=5, times=(6.0,)))
     with pytest.raises(ValueError, match="one time point"):
         time_holdout_split(one_time)
 

@@ -149,9 +149,11 @@ def test_loading_a_file_of_the_former_format_says_so(response_ds, tmp_path):
 # ------------------------------------------------------------- global state
 def _fits(name, response_ds):
     if name == "expr_dosetime":
-        from cellresponse.data.synthetic_expression import make_expression_dataset
+        from cellresponse.data.synthetic_expression import SyntheticExpressionPanel, make_expression_dataset
 
-        synth = make_expression_dataset(n_cell_lines=3, n_compounds=4, n_genes=10, n_bits=32, random_state=0)
+        synth = make_expression_dataset(
+            SyntheticExpressionPanel(n_cell_lines=3, n_compounds=4, n_genes=10, n_bits=32), random_state=0
+        )
         params = {"hidden": 8, "n_tokens": 2, "token_dim": 4, "trainer__epochs": 2, "trainer__num_threads": 1}
         return make_model(name, **params).fit(synth), synth
     return make_model(name, **TINY_MLP).fit(response_ds), response_ds

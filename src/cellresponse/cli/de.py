@@ -1,42 +1,24 @@
 """``cellresponse de``: differential expression from a count/expression matrix + sample table.
 
-Writes to ``--out``: ``de_results.csv`` (common DE schema), ``plots/`` (volcano, MA,
-PCA, heatmap as PNG and SVG), ``report.html`` (self-contained) and ``run.json``.
+Parses flags into a :class:`cellresponse.pipeline.DEConfig` and runs
+:func:`cellresponse.pipeline.run_de`, which writes to ``--out``: ``de_results.csv``
+(common DE schema), ``plots/`` (volcano, MA, PCA, heatmap as PNG and SVG),
+``report.html`` (self-contained) and ``run.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cellresponse.cli._analysis_io import write_run_json
+from cellresponse.cli._args import split_list
 
+if TYPE_CHECKING:
+    from cellresponse.pipeline import DEConfig
+
+# The same as cellresponse.de.DE_METHODS, spelled out so that building the parser does
+# not import the analysis code (a test checks the two agree).
 METHODS = ("deseq2", "welch", "mannwhitney")
-
-
-@dataclass
-class DEConfig:
-    """Resolved settings of one ``cellresponse de`` run (TOML keys = field names)."""
-
-    counts: str = ""
-    samples: str | None = None
-    sample_column: str | None = None
-    strip_suffix: str | None = None
-    genes_in_rows: bool = True
-    method: str = "deseq2"
-    design: str | None = None
-    contrast: list[str] | None = None
-    pair_by: str | None = None
-    log_scale: bool = True
-    min_count: int = 10
-    min_samples: int | None = None
-    alpha: float = 0.1
-    shrink: bool = True
-    n_cpus: int = 1
-    formats: list[str] | None = None
-    out: str = "results/de"
 
 
 def add_parser(sub: Any) -> None:
@@ -71,11 +53,11 @@ def add_parser(sub: Any) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> DEConfig:
-    """Merge ``--config`` and flags into a :class:`DEConfig`, checking what is required."""
-    from cellresponse.cli._analysis_io import split_list
+    """Merge ``--config`` and flags into a :class:`DEConfig` (checked when it runs)."""
     from cellresponse.config import load_config
+    from cellresponse.pipeline import DEConfig
 
-    cfg = load_config(
+    return load_config(
         DEConfig,
         args.config,
         {
@@ -98,131 +80,20 @@ def config_from_args(args: argparse.Namespace) -> DEConfig:
             "out": args.out,
         },
     )
-    if not cfg.counts:
-        raise ValueError("--counts is required (a matrix file or .h5ad)")
-    if cfg.method not in METHODS:
-        raise ValueError(f"--method must be one of {METHODS}, got {cfg.method!r}")
-    if cfg.contrast is None or len(cfg.contrast) != 3:
-        raise ValueError(f"--contrast must be FACTOR,TEST,REFERENCE (3 items), got {cfg.contrast!r}")
-    if cfg.design is None:
-        cfg.design = f"~ {cfg.contrast[0]}"
-    if cfg.pair_by is not None and cfg.method == "deseq2":
-        raise ValueError(
-            "--pair-by is for welch/mannwhitney; for deseq2 put the pairing column in "
-            f"--design, e.g. '~ {cfg.pair_by} + {cfg.contrast[0]}'"
-        )
-    cfg.formats = cfg.formats or ["png", "svg"]
-    return cfg
 
 
 def run(args: argparse.Namespace) -> int:
+    from cellresponse.pipeline import run_de
+
     cfg = config_from_args(args)
-    result, n_before = run_de(cfg)
-    s = result.summary(alpha=cfg.alpha)
+    analysis = run_de(cfg)
+    s, settings = analysis.summary(), analysis.settings
     print(
-        f"cellresponse de: {s['method']} {cfg.design} {s['contrast'][1]} vs {s['contrast'][2]}: "
-        f"{s['n_tested']} genes tested ({n_before} before filtering), "
-        f"{s['n_significant']} at padj < {cfg.alpha} ({s['n_up']} up, {s['n_down']} down); "
+        f"cellresponse de: {s['method']} {settings.formula} {s['contrast'][1]} vs {s['contrast'][2]}: "
+        f"{s['n_tested']} genes tested ({analysis.n_genes_before} before filtering), "
+        f"{s['n_significant']} at padj < {settings.alpha} ({s['n_up']} up, {s['n_down']} down); "
         f"results in {cfg.out}/"
     )
-    for note in result.notes:
+    for note in analysis.result.notes:
         print(f"  note: {note}")
     return 0
-
-
-def run_de(cfg: DEConfig) -> tuple[Any, int]:
-    """Run one DE analysis from a config and write every output; return (result, n_genes)."""
-    from cellresponse.de import (
-        align_samples,
-        check_groups,
-        deseq2,
-        filter_low_counts,
-        two_group_test,
-    )
-    from cellresponse.io._counts import read_count_data
-
-    if cfg.contrast is None or cfg.design is None:
-        raise ValueError("contrast and design must be resolved (use config_from_args)")
-    factor, test_level, ref_level = cfg.contrast
-    counts, samples = read_count_data(
-        cfg.counts,
-        cfg.samples,
-        genes_in_rows=cfg.genes_in_rows,
-        sample_column=cfg.sample_column,
-        strip_suffix=cfg.strip_suffix,
-    )
-    counts, samples = align_samples(counts, samples)
-    groups = check_groups(samples, factor=factor, test_level=test_level, reference_level=ref_level)
-    n_before = counts.shape[1]
-    notes: list[str] = []
-    if cfg.method == "deseq2":
-        min_samples = cfg.min_samples or int(groups.value_counts()[[test_level, ref_level]].min())
-        counts = filter_low_counts(counts, min_count=cfg.min_count, min_samples=min_samples)
-        notes.append(
-            f"kept {counts.shape[1]} of {n_before} genes with >= {cfg.min_count} counts in >= {min_samples} samples"
-        )
-        result = deseq2(
-            counts,
-            samples,
-            design=cfg.design,
-            contrast=(factor, test_level, ref_level),
-            shrink=cfg.shrink,
-            alpha=cfg.alpha,
-            n_cpus=cfg.n_cpus,
-        )
-    else:
-        result = two_group_test(
-            counts,
-            samples,
-            contrast=(factor, test_level, ref_level),
-            method=cfg.method,  # type: ignore[arg-type]
-            log_scale=cfg.log_scale,
-            pair_by=cfg.pair_by,
-        )
-    write_de_outputs(result, samples=samples, cfg=cfg, extra_notes=notes)
-    return result, n_before
-
-
-def write_de_outputs(result: Any, *, samples: Any, cfg: DEConfig, extra_notes: list[str]) -> None:
-    """Write the results table, plots, report and run.json for a DE result."""
-    from cellresponse.plotting import figure_to_base64_png, save_figure
-    from cellresponse.plotting._de import heatmap_top_genes, ma_plot, pca_samples, volcano
-    from cellresponse.report._analysis import render_de_report
-
-    out = Path(cfg.out)
-    (out / "plots").mkdir(parents=True, exist_ok=True)
-    result.table.to_csv(out / "de_results.csv", index=False)
-    factor = result.contrast[0]
-    labels = samples[factor].astype(str).rename(factor)
-    figs = {
-        "volcano": volcano(result.table, alpha=cfg.alpha),
-        "ma": ma_plot(result.table, alpha=cfg.alpha),
-        "pca": pca_samples(result.log_expression, labels),
-        "heatmap": heatmap_top_genes(result.log_expression, result.table, labels),
-    }
-    embedded = {}
-    for name, fig in figs.items():
-        save_figure(fig, out / "plots" / name, formats=cfg.formats or ("png", "svg"))
-        embedded[name] = figure_to_base64_png(fig)
-    inputs = [cfg.counts, cfg.samples]
-    top = result.table.head(50)
-    html = render_de_report(
-        title=f"Differential expression: {result.contrast[1]} vs {result.contrast[2]}",
-        summary=result.summary(alpha=cfg.alpha),
-        figures=embedded,
-        tables={"Top 50 genes by p-value": top},
-        notes=[*extra_notes, *result.notes],
-        run_info={"counts": cfg.counts, "samples": cfg.samples, "design": result.design},
-    )
-    (out / "report.html").write_text(html)
-    write_run_json(
-        out,
-        command="de",
-        config=cfg,
-        inputs=inputs,
-        extra={
-            "summary": result.summary(alpha=cfg.alpha),
-            "notes": [*extra_notes, *result.notes],
-            "backend_params": result.params,
-        },
-    )

@@ -2,34 +2,21 @@
 
 The gene list comes from a text file (one gene per line) or a DE result table
 (``--de-results de_results.csv --alpha 0.1``: genes with ``padj < alpha``, optionally
-only up/down; the universe then defaults to all tested genes). Writes ``enrichment.csv``,
+only up/down; the universe then defaults to all tested genes). Parses flags into a
+:class:`cellresponse.pipeline.EnrichConfig` and runs
+:func:`cellresponse.pipeline.run_enrich`, which writes ``enrichment.csv``,
 ``plots/dotplot.{png,svg}`` and ``run.json`` to ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cellresponse.cli._analysis_io import write_run_json
+from cellresponse.cli._args import split_list
 
-
-@dataclass
-class EnrichConfig:
-    """Resolved settings of one ``cellresponse enrich`` run."""
-
-    genes: str | None = None
-    de_results: str | None = None
-    alpha: float = 0.1
-    direction: str = "both"
-    universe: str | None = None
-    gene_map: str | None = None
-    min_size: int = 5
-    max_size: int = 500
-    exclude_evidence: list[str] | None = None
-    out: str = "results/enrich"
+if TYPE_CHECKING:
+    from cellresponse.pipeline import EnrichConfig
 
 
 def add_parser(sub: Any) -> None:
@@ -55,18 +42,12 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _read_list(path: str) -> list[str]:
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"gene list {p} does not exist")
-    return [line.strip() for line in p.read_text().splitlines() if line.strip()]
-
-
-def run(args: argparse.Namespace) -> int:
-    from cellresponse.cli._analysis_io import split_list
+def config_from_args(args: argparse.Namespace) -> EnrichConfig:
+    """Merge ``--config`` and flags into an :class:`EnrichConfig` (checked when it runs)."""
     from cellresponse.config import load_config
+    from cellresponse.pipeline import EnrichConfig
 
-    cfg = load_config(
+    return load_config(
         EnrichConfig,
         args.config,
         {
@@ -82,6 +63,12 @@ def run(args: argparse.Namespace) -> int:
             "out": args.out,
         },
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    from cellresponse.pipeline import run_enrich
+
+    cfg = config_from_args(args)
     table = run_enrich(cfg)
     sig = int((table["padj"] < 0.05).sum())
     print(f"cellresponse enrich: {len(table)} terms tested, {sig} at padj < 0.05; "
@@ -89,58 +76,3 @@ def run(args: argparse.Namespace) -> int:
     cols = ["go_id", "term", "overlap", "term_size", "fold_enrichment", "padj"]
     print(table[cols].head(10).to_string(index=False))
     return 0
-
-
-def run_enrich(cfg: EnrichConfig) -> Any:
-    """Run GO enrichment for a config and write the outputs; return the table."""
-    import pandas as pd
-
-    from cellresponse.enrich import go_enrichment
-    from cellresponse.ontology import load_go_bp
-    from cellresponse.plotting import figure_to_base64_png, save_figure
-    from cellresponse.plotting._enrich import enrichment_dotplot
-
-    if (cfg.genes is None) == (cfg.de_results is None):
-        raise ValueError("give exactly one of --genes and --de-results")
-    mapping: dict[str, str] | None = None
-    if cfg.gene_map is not None:
-        gm = pd.read_csv(cfg.gene_map, dtype=str)
-        if not {"id", "symbol"} <= set(gm.columns):
-            raise ValueError(f"--gene-map {cfg.gene_map} needs columns id,symbol")
-        mapping = dict(zip(gm["id"], gm["symbol"], strict=True))
-    universe: list[str] | None = None
-    if cfg.genes is not None:
-        genes = _read_list(cfg.genes)
-    else:
-        de = pd.read_csv(cfg.de_results, dtype={"gene": str})
-        for col in ("gene", "padj", "log2fc"):
-            if col not in de.columns:
-                raise ValueError(f"--de-results {cfg.de_results} lacks column {col!r}")
-        sel = de["padj"] < cfg.alpha
-        if cfg.direction == "up":
-            sel &= de["log2fc"] > 0
-        elif cfg.direction == "down":
-            sel &= de["log2fc"] < 0
-        genes = de.loc[sel, "gene"].tolist()
-        universe = de.loc[de["pvalue"].notna(), "gene"].tolist()
-    if mapping is not None:
-        genes = [mapping[g] for g in genes if g in mapping]
-        universe = [mapping[g] for g in universe if g in mapping] if universe else None
-    if cfg.universe is not None:
-        universe = _read_list(cfg.universe)
-    go = load_go_bp(exclude_evidence=cfg.exclude_evidence or ())
-    table = go_enrichment(genes, go, universe=universe, min_size=cfg.min_size, max_size=cfg.max_size)
-    out = Path(cfg.out)
-    (out / "plots").mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "enrichment.csv", index=False)
-    fig = enrichment_dotplot(table)
-    save_figure(fig, out / "plots" / "dotplot")
-    figure_to_base64_png(fig)  # closes the figure
-    write_run_json(
-        out,
-        command="enrich",
-        config=cfg,
-        inputs=[cfg.genes, cfg.de_results, cfg.universe, cfg.gene_map],
-        extra={"n_query_genes": len(genes), "n_terms_tested": len(table)},
-    )
-    return table

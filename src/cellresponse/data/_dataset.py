@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from cellresponse._types import PerturbationKind, Task
-from cellresponse.data._views import FeatureView, _examples
+from cellresponse._util import examples
+from cellresponse.data._views import FeatureView
 
 OBS_KEYS = ("cell_line", "perturbation")
 OPTIONAL_OBS = ("dose", "time")
@@ -89,7 +90,7 @@ class Dataset:
         for col in OBS_KEYS:
             if obs[col].isna().any():
                 rows = np.flatnonzero(obs[col].isna().to_numpy())
-                raise ValueError(f"obs column {col!r} has missing IDs at rows {_examples(rows)}")
+                raise ValueError(f"obs column {col!r} has missing IDs at rows {examples(rows)}")
             obs[col] = obs[col].astype(str)
         for col in OPTIONAL_OBS:
             if col in obs.columns:
@@ -108,7 +109,7 @@ class Dataset:
         if len(nan_rows):
             raise ValueError(
                 f"target {self.target!r} has {len(nan_rows)} non-finite values at rows "
-                f"{_examples(nan_rows)} (drop or impute them when loading)"
+                f"{examples(nan_rows)} (drop or impute them when loading)"
             )
         y.setflags(write=False)
         cell_meta = self.cell_meta.copy()

@@ -385,27 +385,67 @@ def aggregate_duplicates(
     return out, n_groups, len(frame) - len(out)
 
 
+@dataclass(frozen=True)
+class ResponseColumns:
+    """Where a raw long response table keeps each field.
+
+    Parameters
+    ----------
+    cell_line
+        Column of cell-line identifiers (any system of :data:`ID_SYSTEMS`).
+    drug
+        Column of drug (perturbation) identifiers.
+    targets
+        Response columns (e.g. ``("ln_ic50", "auc")``).
+    extra
+        Columns carried through (first value per merged pair), e.g. ``("split",)``.
+    """
+
+    cell_line: str
+    drug: str
+    targets: tuple[str, ...]
+    extra: tuple[str, ...] = ()
+
+
 def harmonize_responses(
     frame: pd.DataFrame,
     *,
     resolver: CellLineResolver,
-    cell_column: str,
-    drug_column: str,
-    targets: Sequence[str],
+    columns: ResponseColumns,
     systems: Sequence[str] = ID_SYSTEMS,
     aggregate: Aggregate = "mean",
     keep_unmatched: bool = False,
-    extra_columns: Sequence[str] = (),
     source: str = "",
 ) -> tuple[pd.DataFrame, HarmonizationReport]:
     """Map a long response table to canonical IDs and aggregate duplicates.
 
-    Returns a frame with ``cell_line`` (DepMap id), ``perturbation`` (the drug column as
-    string), the ``targets``, ``n_measurements``, the original cell ID in
-    ``source_cell_id`` and ``extra_columns`` (first value per merged pair); rows of
-    unmatched or colliding cell lines are dropped and counted
-    in the report.
+    Parameters
+    ----------
+    frame
+        The raw table, one row per measurement.
+    resolver
+        Cell-line crosswalk.
+    columns
+        Which columns hold the cell line, the drug, the targets and extra fields.
+    systems
+        ID systems to try, in order (see :meth:`CellLineResolver.resolve`).
+    aggregate
+        Rule for repeated (cell line, drug) measurements.
+    keep_unmatched
+        Keep unmatched cell lines under their own ID instead of dropping them.
+    source
+        Name used in messages and in the report.
+
+    Returns
+    -------
+    responses, report
+        A frame with ``cell_line`` (DepMap id), ``perturbation`` (the drug column as
+        string), the targets, ``n_measurements``, the original cell ID in
+        ``source_cell_id`` and the extra columns; rows of unmatched or colliding cell
+        lines are dropped and counted in the report.
     """
+    cell_column, drug_column = columns.cell_line, columns.drug
+    targets, extra_columns = list(columns.targets), list(columns.extra)
     missing = [c for c in (cell_column, drug_column, *targets, *extra_columns) if c not in frame.columns]
     if missing:
         raise ValueError(f"{source or 'response table'}: missing column(s) {missing}")
@@ -451,6 +491,7 @@ __all__ = [
     "Aggregate",
     "CellLineResolver",
     "HarmonizationReport",
+    "ResponseColumns",
     "aggregate_duplicates",
     "harmonize_responses",
     "normalize_name",

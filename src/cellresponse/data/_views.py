@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 
 from cellresponse._types import IndexArray
+from cellresponse._util import examples
 
 ViewKind = Literal["continuous", "binary", "discrete", "categorical"]
 
-
-def _examples(values: Sequence[object] | np.ndarray, n: int = 5) -> str:
-    shown = ", ".join(map(str, list(values)[:n]))
-    return shown + (", ..." if len(values) > n else "")
+# The old private name, still imported by splits/_split.py and splits/_expression.py;
+# new code imports cellresponse._util.examples.
+_examples = examples
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,10 +61,10 @@ class FeatureView:
             )
         if ids.has_duplicates:
             dup = ids[ids.duplicated()].unique()
-            raise ValueError(f"view {self.name!r}: {len(dup)} duplicated entity IDs: {_examples(dup)}")
+            raise ValueError(f"view {self.name!r}: {len(dup)} duplicated entity IDs: {examples(dup)}")
         if feats.has_duplicates:
             dup = feats[feats.duplicated()].unique()
-            raise ValueError(f"view {self.name!r}: {len(dup)} duplicated feature names: {_examples(dup)}")
+            raise ValueError(f"view {self.name!r}: {len(dup)} duplicated feature names: {examples(dup)}")
         values.setflags(write=False)
         object.__setattr__(self, "ids", ids)
         object.__setattr__(self, "feature_names", feats)
@@ -76,7 +76,7 @@ class FeatureView:
         """Build a view from a DataFrame indexed by entity ID with one column per feature."""
         non_numeric = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
         if non_numeric:
-            raise TypeError(f"view {name!r}: columns must be numeric; non-numeric: {_examples(non_numeric)}")
+            raise TypeError(f"view {name!r}: columns must be numeric; non-numeric: {examples(non_numeric)}")
         return cls(name, frame.index, frame.to_numpy(np.float32), frame.columns, kind)
 
     @property
@@ -95,7 +95,7 @@ class FeatureView:
         missing_mask = pd.isna(pos)
         if missing_mask.any():
             missing = pd.unique(np.asarray(ids, dtype=object)[np.asarray(missing_mask)])
-            raise KeyError(f"view {self.name!r} has no row for {len(missing)} IDs: {_examples(missing)}")
+            raise KeyError(f"view {self.name!r} has no row for {len(missing)} IDs: {examples(missing)}")
         return np.asarray(pos, dtype=np.intp)
 
     def lookup(self, ids: Sequence[str] | np.ndarray | pd.Index) -> np.ndarray:
@@ -109,7 +109,7 @@ class FeatureView:
             cols = self.feature_names.get_indexer(pd.Index(features).astype(str))
             if (cols < 0).any():
                 bad = np.asarray(features)[cols < 0]
-                raise KeyError(f"view {self.name!r} has no feature {_examples(bad)}")
+                raise KeyError(f"view {self.name!r} has no feature {examples(bad)}")
         else:
             cols = slice(None)
         values = self.values[rows][:, cols]

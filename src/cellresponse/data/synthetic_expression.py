@@ -18,7 +18,7 @@ Generative model (per cell line i, compound c, dose d, time t)::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -30,19 +30,9 @@ DEFAULT_DOSES = (0.04, 0.12, 0.37, 1.11, 3.33, 10.0)
 DEFAULT_TIMES = (6.0, 24.0)
 
 
-def make_expression_dataset(
-    *,
-    n_cell_lines: int = 8,
-    n_compounds: int = 12,
-    n_genes: int = 50,
-    n_mechanisms: int = 3,
-    doses: Sequence[float] = DEFAULT_DOSES,
-    times: Sequence[float] = DEFAULT_TIMES,
-    n_bits: int = 128,
-    noise: float = 0.2,
-    random_state: int = 0,
-) -> Dataset:
-    """A SYNTHETIC (cell line x compound x dose x time) signature panel.
+@dataclass(frozen=True)
+class SyntheticExpressionPanel:
+    """Shape of a synthetic expression panel (see :func:`make_expression_dataset`).
 
     Parameters
     ----------
@@ -54,6 +44,39 @@ def make_expression_dataset(
         Fingerprint length of the ``morgan`` compound view (synthetic bits).
     noise
         Standard deviation of the Gaussian noise added to each value.
+
+    Raises
+    ------
+    ValueError
+        If a size is < 1 or a dose or time is not positive.
+    """
+
+    n_cell_lines: int = 8
+    n_compounds: int = 12
+    n_genes: int = 50
+    n_mechanisms: int = 3
+    doses: tuple[float, ...] = DEFAULT_DOSES
+    times: tuple[float, ...] = DEFAULT_TIMES
+    n_bits: int = 128
+    noise: float = 0.2
+
+    def __post_init__(self) -> None:
+        if min(self.n_cell_lines, self.n_compounds, self.n_genes, self.n_mechanisms, self.n_bits) < 1:
+            raise ValueError("n_cell_lines, n_compounds, n_genes, n_mechanisms and n_bits must all be >= 1")
+        if any(d <= 0 for d in self.doses) or any(t <= 0 for t in self.times):
+            raise ValueError(
+                f"doses and times must be positive; got doses={list(self.doses)}, times={list(self.times)}"
+            )
+
+
+def make_expression_dataset(panel: SyntheticExpressionPanel | None = None, *, random_state: int = 0) -> Dataset:
+    """A SYNTHETIC (cell line x compound x dose x time) signature panel.
+
+    Parameters
+    ----------
+    panel
+        Panel size, dose/time grid, fingerprint length and noise (default
+        ``SyntheticExpressionPanel()``: 8 lines x 12 compounds x 50 genes).
     random_state
         Seed.
 
@@ -66,14 +89,14 @@ def make_expression_dataset(
 
     Examples
     --------
-    >>> ds = make_expression_dataset(n_cell_lines=2, n_compounds=3, n_genes=10)
+    >>> panel = SyntheticExpressionPanel(n_cell_lines=2, n_compounds=3, n_genes=10)
+    >>> ds = make_expression_dataset(panel)
     >>> ds.y.shape, ds.info["synthetic"]
     ((72, 10), True)
     """
-    if min(n_cell_lines, n_compounds, n_genes, n_mechanisms) < 1:
-        raise ValueError("n_cell_lines, n_compounds, n_genes and n_mechanisms must all be >= 1")
-    if any(d <= 0 for d in doses) or any(t <= 0 for t in times):
-        raise ValueError(f"doses and times must be positive; got doses={list(doses)}, times={list(times)}")
+    p = SyntheticExpressionPanel() if panel is None else panel
+    n_cell_lines, n_compounds, n_genes, n_mechanisms = p.n_cell_lines, p.n_compounds, p.n_genes, p.n_mechanisms
+    doses, times, n_bits, noise = p.doses, p.times, p.n_bits, p.noise
     rng = np.random.default_rng(random_state)
     cells = [f"SYN_CL{i:02d}" for i in range(n_cell_lines)]
     cmps = [f"SYN_CP{j:02d}" for j in range(n_compounds)]
@@ -164,4 +187,4 @@ def make_expression_dataset(
     )
 
 
-__all__ = ["make_expression_dataset"]
+__all__ = ["DEFAULT_DOSES", "DEFAULT_TIMES", "SyntheticExpressionPanel", "make_expression_dataset"]

@@ -11,10 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cellresponse.data import Dataset, FeatureView, HarmonizationReport
-from cellresponse.data._ids import Aggregate
-from cellresponse.data._views import ViewKind
-from cellresponse.features import drug_descriptors, morgan_fingerprints_with_skipped
+from cellresponse.chem import MorganSettings, drug_descriptors, morgan_fingerprints_with_skipped
+from cellresponse.data import Aggregate, Dataset, FeatureView, HarmonizationReport, ViewKind
 
 logger = logging.getLogger("cellresponse")
 
@@ -30,8 +28,7 @@ class BuildOptions:
     cell_views: tuple[str, ...] | None
     require_all_views: bool
     aggregate: Aggregate
-    radius: int
-    n_bits: int
+    morgan: MorganSettings
     progress: bool
 
     def note(self, message: str, *args: object) -> None:
@@ -81,28 +78,48 @@ def drug_views(
     skipped: list[str] = []
     if "morgan" in names:
         views["morgan"], skipped = morgan_fingerprints_with_skipped(
-            smiles, radius=options.radius, n_bits=options.n_bits, on_invalid="skip"
+            smiles, radius=options.morgan.radius, n_bits=options.morgan.n_bits, on_invalid="skip"
         )
     if "descriptors" in names:
         views["descriptors"] = drug_descriptors(smiles, on_invalid="skip")
     return views, skipped
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """Where a built dataset came from; recorded in ``Dataset.info``.
+
+    Parameters
+    ----------
+    sources
+        Files read (``info["source_files"]``).
+    rows_raw
+        Response rows before harmonization (``info["counts"]["rows_raw"]``).
+    report
+        The ID-harmonization report (``info["harmonization"]``).
+    notes
+        Anything else worth keeping, e.g. skipped drugs (``info["notes"]``).
+    """
+
+    sources: Sequence[str | Path]
+    rows_raw: int
+    report: HarmonizationReport
+    notes: Mapping[str, Any] | None = None
+
+
 def assemble(
     *,
     name: str,
     responses: pd.DataFrame,
-    report: HarmonizationReport,
     options: BuildOptions,
     cell_views: Mapping[str, FeatureView],
     perturbation_views: Mapping[str, FeatureView],
     cell_meta: pd.DataFrame,
     perturbation_meta: pd.DataFrame,
-    sources: Sequence[str | Path],
-    rows_raw: int,
-    notes: Mapping[str, Any] | None = None,
+    provenance: Provenance,
 ) -> Dataset:
     """Build the Dataset, optionally restrict it to rows with every view, record provenance."""
+    sources, rows_raw, report, notes = provenance.sources, provenance.rows_raw, provenance.report, provenance.notes
     if options.target not in responses.columns:
         raise ValueError(f"dataset {name!r}: target {options.target!r} not in responses")
     obs_cols = ["cell_line", "perturbation", "n_measurements"]
@@ -143,4 +160,4 @@ def assemble(
     return replace(ds, info=final)
 
 
-__all__ = ["NAME_SYSTEMS", "BuildOptions", "assemble", "choose_views", "drug_views", "rekey_view"]
+__all__ = ["NAME_SYSTEMS", "BuildOptions", "Provenance", "assemble", "choose_views", "drug_views", "rekey_view"]

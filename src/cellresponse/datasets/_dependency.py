@@ -27,8 +27,8 @@ import pandas as pd
 
 from cellresponse._paths import data_root
 from cellresponse._types import PathLike
+from cellresponse._util import examples
 from cellresponse.data import Dataset, FeatureView
-from cellresponse.data._views import _examples
 
 logger = logging.getLogger("cellresponse")
 
@@ -90,15 +90,15 @@ def dependency_dataset(
         raise ValueError(f"target_kind must be 'continuous' or 'classes', got {target_kind!r}")
     if matrix.columns.has_duplicates:
         dup = matrix.columns[matrix.columns.duplicated()].unique()
-        raise ValueError(f"{name}: gene-effect matrix has {len(dup)} duplicated gene(s): {_examples(dup)}")
+        raise ValueError(f"{name}: gene-effect matrix has {len(dup)} duplicated gene(s): {examples(dup)}")
     if matrix.index.has_duplicates:
         dup = matrix.index[matrix.index.duplicated()].unique()
-        raise ValueError(f"{name}: gene-effect matrix has {len(dup)} duplicated cell line(s): {_examples(dup)}")
+        raise ValueError(f"{name}: gene-effect matrix has {len(dup)} duplicated cell line(s): {examples(dup)}")
     values = matrix.to_numpy(dtype=np.float32)
     empty = matrix.index[np.isnan(values).all(axis=1)]
     if len(empty):
         raise ValueError(
-            f"{name}: {len(empty)} cell line(s) have no value for any gene: {_examples(empty)}; "
+            f"{name}: {len(empty)} cell line(s) have no value for any gene: {examples(empty)}; "
             "drop them first (readers: on_empty='drop')"
         )
     classes = _looks_like_classes(values)
@@ -131,7 +131,7 @@ def dependency_dataset(
             int((~keep).sum()),
             len(lines),
             needed,
-            _examples(lines[~keep]),
+            examples(lines[~keep]),
         )
     sub = values[keep]
     rows, cols = np.nonzero(np.isfinite(sub))
@@ -288,7 +288,7 @@ def load_depmap22q1_classes(
     else:
         unknown = [g for g in genes if g not in classes.columns]
         if unknown:
-            raise KeyError(f"depmap22q1: {len(unknown)} unknown gene(s): {_examples(unknown)}")
+            raise KeyError(f"depmap22q1: {len(unknown)} unknown gene(s): {examples(unknown)}")
         chosen = list(genes)
     labels["gene_set"] = np.where(
         labels["common_essential"],
@@ -364,7 +364,7 @@ def load_depmap_gene_effect(
     if genes is not None:
         unknown = [g for g in genes if g not in effect.columns]
         if unknown:
-            raise KeyError(f"{gene_effect}: {len(unknown)} unknown gene(s): {_examples(unknown)}")
+            raise KeyError(f"{gene_effect}: {len(unknown)} unknown gene(s): {examples(unknown)}")
         effect = effect[list(genes)]
     models = read_depmap_model(model)
     expr = read_depmap_expression(expression, on_empty="drop")

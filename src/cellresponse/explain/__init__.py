@@ -1,5 +1,5 @@
 """explain: attributions and VNN term scores."""
 
-from cellresponse.explain._rlipp import RLIPP_COLUMNS, drug_embedding, genotype_embedding, rlipp
+from cellresponse.explain._rlipp import RLIPP_COLUMNS, RLIPPProbe, drug_embedding, genotype_embedding, rlipp
 
-__all__ = ["RLIPP_COLUMNS", "drug_embedding", "genotype_embedding", "rlipp"]
+__all__ = ["RLIPP_COLUMNS", "RLIPPProbe", "drug_embedding", "genotype_embedding", "rlipp"]

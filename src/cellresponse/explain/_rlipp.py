@@ -25,6 +25,7 @@ when pooled), ``level``, ``n_pairs``, ``n_children``, ``rho_parent``,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -37,6 +38,25 @@ from cellresponse.data import Dataset
 
 RLIPP_COLUMNS = ("term", "drug", "level", "n_pairs", "n_children", "rho_parent", "rho_children", "rlipp")
 _ALPHAS = np.logspace(-3, 3, 7)
+
+
+@dataclass(frozen=True)
+class RLIPPProbe:
+    """Settings of the cross-validated ridge probes that score each term.
+
+    Parameters
+    ----------
+    n_splits
+        Cross-validation folds of each probe.
+    min_pairs
+        Skip drugs (or the pooled set) with fewer pairs than this (or than ``n_splits``).
+    random_state
+        Seed of the fold assignment.
+    """
+
+    n_splits: int = 5
+    min_pairs: int = 20
+    random_state: int = 0
 
 
 def _cv_spearman(x: np.ndarray, y: np.ndarray, *, n_splits: int, random_state: int) -> float:
@@ -63,9 +83,7 @@ def rlipp(
     target: Literal["predicted", "observed"] = "predicted",
     terms: Sequence[str] | None = None,
     drugs: Sequence[str] | None = None,
-    min_pairs: int = 20,
-    n_splits: int = 5,
-    random_state: int = 0,
+    probe: RLIPPProbe | None = None,
 ) -> pd.DataFrame:
     """RLIPP score of every term (optionally per drug) of a fitted VNN model.
 
@@ -81,10 +99,8 @@ def rlipp(
         ``"predicted"`` (model output, as DrugCell) or ``"observed"`` response.
     terms, drugs
         Restrict to these terms / drugs (default all).
-    min_pairs
-        Skip drugs with fewer pairs.
-    n_splits, random_state
-        Cross-validation folds and seed.
+    probe
+        Folds, minimum pairs and seed of the ridge probes (default ``RLIPPProbe()``).
 
     Returns
     -------
@@ -99,6 +115,8 @@ def rlipp(
         If ``target`` is unknown, a term is not in the model, or too few pairs remain.
     """
     _check_vnn(model)
+    probe = RLIPPProbe() if probe is None else probe
+    min_pairs, n_splits, random_state = probe.min_pairs, probe.n_splits, probe.random_state
     if target not in ("predicted", "observed"):
         raise ValueError(f"target must be 'predicted' or 'observed', got {target!r}")
     s = model.structure_
@@ -160,4 +178,4 @@ def drug_embedding(model: Any, data: Dataset) -> pd.DataFrame:
     return pd.DataFrame(emb, index=ids, columns=[f"d{i}" for i in range(emb.shape[1])])
 
 
-__all__ = ["RLIPP_COLUMNS", "drug_embedding", "genotype_embedding", "rlipp"]
+__all__ = ["RLIPP_COLUMNS", "RLIPPProbe", "drug_embedding", "genotype_embedding", "rlipp"]

@@ -131,6 +131,29 @@ def ovr_macro_auc(y_true: npt.ArrayLike, scores: npt.NDArray[np.float64], classe
 
 
 @dataclass(frozen=True)
+class CVScheme:
+    """How classifiers are cross-validated: stratified folds, seed and parallel jobs.
+
+    Parameters
+    ----------
+    outer_folds
+        Folds that score the models (:func:`nested_cv`) and that the permutation test
+        scores with (:func:`permutation_test`).
+    inner_folds
+        Folds of the hyperparameter search inside each outer training fold.
+    random_state
+        Seed of the fold assignment, the models and the label permutations.
+    n_jobs
+        Parallel jobs for the inner grid search and the permutations.
+    """
+
+    outer_folds: int = 5
+    inner_folds: int = 3
+    random_state: int = 0
+    n_jobs: int = 1
+
+
+@dataclass(frozen=True)
 class NestedCVResult:
     """Outer-fold scores of each model.
 
@@ -180,10 +203,7 @@ def nested_cv(
     models: Sequence[str] = DEFAULT_MODELS,
     k_grid: Sequence[int] = (100, 500),
     selector: Selector = "f_classif",
-    outer_folds: int = 5,
-    inner_folds: int = 3,
-    random_state: int = 0,
-    n_jobs: int = 1,
+    cv: CVScheme | None = None,
     progress: bool = True,
 ) -> NestedCVResult:
     """Score classifiers with nested stratified cross-validation.
@@ -200,12 +220,9 @@ def nested_cv(
         Numbers of genes SelectKBest may keep (capped at the number of genes).
     selector
         ``"f_classif"`` (ANOVA F) or ``"mutual_info"`` (slower).
-    outer_folds, inner_folds
-        Stratified folds for scoring and for the hyperparameter search.
-    random_state
-        Seed of the fold assignment and the models.
-    n_jobs
-        Parallel jobs for the inner grid search.
+    cv
+        Outer and inner folds, seed and parallel jobs (default ``CVScheme()``: 5 outer,
+        3 inner folds, seed 0, one job).
     progress
         Show a rich progress bar over (model, outer fold).
 
@@ -222,6 +239,8 @@ def nested_cv(
     from sklearn.metrics import balanced_accuracy_score
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
+    cv = CVScheme() if cv is None else cv
+    outer_folds, inner_folds, random_state, n_jobs = cv.outer_folds, cv.inner_folds, cv.random_state, cv.n_jobs
     _check_xy(x, y, outer_folds=outer_folds)
     for m in models:
         if m not in MODEL_NAMES:
@@ -345,16 +364,15 @@ def permutation_test(
     model: str = "logreg_l2",
     params: Mapping[str, Any] | None = None,
     n_permutations: int = 50,
-    cv_folds: int = 5,
     selector: Selector = "f_classif",
-    random_state: int = 0,
-    n_jobs: int = 1,
+    cv: CVScheme | None = None,
 ) -> dict[str, Any]:
     """Permutation test of the cross-validated balanced accuracy of one pipeline.
 
     The pipeline (with ``params``, e.g. from :func:`most_common_params`) is scored by
-    stratified CV on the real labels and on ``n_permutations`` shuffles; feature
-    selection stays inside the folds each time.
+    stratified CV (``cv.outer_folds`` folds, seed ``cv.random_state``, ``cv.n_jobs``
+    jobs; ``cv.inner_folds`` is not used) on the real labels and on ``n_permutations``
+    shuffles; feature selection stays inside the folds each time.
 
     Returns
     -------
@@ -364,6 +382,8 @@ def permutation_test(
     """
     from sklearn.model_selection import StratifiedKFold, permutation_test_score
 
+    cv = CVScheme() if cv is None else cv
+    cv_folds, random_state, n_jobs = cv.outer_folds, cv.random_state, cv.n_jobs
     _check_xy(x, y, outer_folds=cv_folds)
     pipe, _ = make_pipeline(model, selector=selector, random_state=random_state)
     settings = dict(params or {})
@@ -447,6 +467,7 @@ def top_genes(
 __all__ = [
     "DEFAULT_MODELS",
     "MODEL_NAMES",
+    "CVScheme",
     "NestedCVResult",
     "class_scores",
     "make_pipeline",

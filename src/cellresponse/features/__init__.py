@@ -1,14 +1,17 @@
-"""Featurizers: drug fingerprints and descriptors (RDKit, imported lazily)."""
+"""Featurizers: omics featurizers, learned cell-line representations, and the drug
+fingerprints and descriptors of :mod:`cellresponse.chem` (re-exported here)."""
 
-from cellresponse.features._drugs import (
+from cellresponse.chem import (
     DESCRIPTOR_NAMES,
     drug_descriptors,
     morgan_fingerprints,
     morgan_fingerprints_with_skipped,
 )
+from cellresponse.features._omics import EntityFeaturizer
 
 __all__ = [
     "DESCRIPTOR_NAMES",
+    "EntityFeaturizer",
     "drug_descriptors",
     "morgan_fingerprints",
     "morgan_fingerprints_with_skipped",

@@ -2,6 +2,7 @@
 
 from cellresponse.io._annotations import read_depmap_sample_info
 from cellresponse.io._ccle import read_ccle_response
+from cellresponse.io._common import float32_dtypes
 from cellresponse.io._counts import (
     read_count_data,
     read_counts,
@@ -49,7 +50,8 @@ from cellresponse.io._gdsctools import (
     read_gdsctools_genomic_features,
     read_gdsctools_ic50,
 )
-from cellresponse.io._go import read_gene2go, read_go_parents, read_go_terms
+from cellresponse.io._genes import read_gene_list, read_gene_map
+from cellresponse.io._go import go_dir, read_gene2go, read_go_parents, read_go_terms
 from cellresponse.io._lincs import (
     basal_from_controls,
     parse_dose,
@@ -66,6 +68,8 @@ __all__ = [
     "GCT",
     "basal_from_controls",
     "detect_gdsc_layout",
+    "float32_dtypes",
+    "go_dir",
     "iter_gctx_chunks",
     "parse_dose",
     "parse_dose_time",
@@ -103,6 +107,8 @@ __all__ = [
     "read_gdsctools_genomic_features",
     "read_gdsctools_ic50",
     "read_gene2go",
+    "read_gene_list",
+    "read_gene_map",
     "read_go_parents",
     "read_go_terms",
     "read_h5ad_counts",

@@ -19,16 +19,11 @@ import numpy as np
 import pandas as pd
 
 from cellresponse._types import PathLike
+from cellresponse._util import examples
 
 logger = logging.getLogger("cellresponse")
 
 OnNaN = Literal["raise", "drop"]
-
-
-def _examples(values: Sequence[object] | np.ndarray | pd.Index, n: int = 5) -> str:
-    values = list(values)
-    shown = ", ".join(map(str, values[:n]))
-    return shown + (", ..." if len(values) > n else "")
 
 
 def read_csv_checked(
@@ -81,7 +76,7 @@ def read_csv_checked(
     if missing:
         raise ValueError(
             f"{what} {path} is missing required column(s) {missing}; "
-            f"found columns: {_examples(list(map(str, frame.columns)), 12)}"
+            f"found columns: {examples(list(map(str, frame.columns)), 12)}"
         )
     return frame
 
@@ -157,7 +152,7 @@ def handle_nan(
         bad_cols = [c for c in columns if frame[c].isna().any()]
         raise ValueError(
             f"{what} {path}: {len(rows)} row(s) with missing values in {bad_cols}, at data "
-            f"row(s) {_examples(rows + 1)}; pass on_nan='drop' to skip them"
+            f"row(s) {examples(rows + 1)}; pass on_nan='drop' to skip them"
         )
     logger.warning("%s %s: dropped %d row(s) with missing %s", what, path, len(rows), list(columns))
     out = frame.loc[~mask].reset_index(drop=True)
@@ -169,7 +164,7 @@ def check_unique_index(frame: pd.DataFrame, *, path: PathLike, what: str) -> pd.
     """Raise if the index (entity IDs of a feature matrix) has duplicates."""
     if frame.index.has_duplicates:
         dup = frame.index[frame.index.duplicated()].unique()
-        raise ValueError(f"{what} {path}: {len(dup)} duplicated ID(s) in column {frame.index.name!r}: {_examples(dup)}")
+        raise ValueError(f"{what} {path}: {len(dup)} duplicated ID(s) in column {frame.index.name!r}: {examples(dup)}")
     return frame
 
 
@@ -212,7 +207,7 @@ def read_index_file(path: PathLike, *, what: str, value_name: str) -> pd.Series:
     check_unique_index(out.to_frame(), path=path, what=what)
     if out.duplicated().any():
         dup = out[out.duplicated()].unique()
-        raise ValueError(f"{what} {path}: duplicated {value_name} value(s): {_examples(dup)}")
+        raise ValueError(f"{what} {path}: duplicated {value_name} value(s): {examples(dup)}")
     return out
 
 

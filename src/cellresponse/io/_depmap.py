@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from cellresponse._types import PathLike
-from cellresponse.io._common import _examples, logger, read_csv_checked
+from cellresponse._util import examples
+from cellresponse.io._common import logger, read_csv_checked
 
 OnEmpty = Literal["raise", "drop"]
 
@@ -72,7 +73,7 @@ def _check_genes(symbols: list[str], *, path: PathLike, what: str) -> None:
     if index.has_duplicates:
         dup = index[index.duplicated()].unique()
         raise ValueError(
-            f"{what} {path}: {len(dup)} duplicated gene column(s) after parsing 'SYMBOL (ENTREZ)': {_examples(dup)}"
+            f"{what} {path}: {len(dup)} duplicated gene column(s) after parsing 'SYMBOL (ENTREZ)': {examples(dup)}"
         )
 
 
@@ -90,9 +91,9 @@ def _drop_empty(frame: pd.DataFrame, *, on_empty: OnEmpty, path: PathLike, what:
     if on_empty == "raise":
         parts = []
         if len(empty_rows):
-            parts.append(f"{len(empty_rows)} all-NaN row(s) (cell lines): {_examples(empty_rows)}")
+            parts.append(f"{len(empty_rows)} all-NaN row(s) (cell lines): {examples(empty_rows)}")
         if len(empty_cols):
-            parts.append(f"{len(empty_cols)} all-NaN column(s) (genes): {_examples(empty_cols)}")
+            parts.append(f"{len(empty_cols)} all-NaN column(s) (genes): {examples(empty_cols)}")
         raise ValueError(f"{what} {path}: " + "; ".join(parts) + "; pass on_empty='drop' to skip them")
     logger.warning(
         "%s %s: dropped %d all-NaN row(s) and %d all-NaN column(s)",
@@ -125,7 +126,7 @@ def _wide_matrix(raw: pd.DataFrame, *, path: PathLike, what: str, id_column: str
     frame = frame.drop(columns=[c for c in frame.columns if str(c).startswith("Unnamed:")])
     if ids.duplicated().any():
         dup = ids[ids.duplicated()].unique()
-        raise ValueError(f"{what} {path}: {len(dup)} duplicated model ID(s): {_examples(dup)}")
+        raise ValueError(f"{what} {path}: {len(dup)} duplicated model ID(s): {examples(dup)}")
     symbols, entrez = parse_gene_columns(frame.columns)
     _check_genes(symbols, path=path, what=what)
     bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
@@ -221,7 +222,7 @@ def read_depmap_model(path: PathLike) -> pd.DataFrame:
     frame = read_csv_checked(path, what=what, required=["ModelID"], dtype=str, keep_default_na=False)
     if frame["ModelID"].duplicated().any():
         dup = frame.loc[frame["ModelID"].duplicated(), "ModelID"].unique()
-        raise ValueError(f"{what} {path}: duplicated ModelID(s): {_examples(dup)}")
+        raise ValueError(f"{what} {path}: duplicated ModelID(s): {examples(dup)}")
     frame = frame.set_index("ModelID")
     frame.index.name = "cell_line"
     if "OncotreeLineage" in frame.columns:

@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from cellresponse._types import PathLike
-from cellresponse.io._common import _examples, logger
+from cellresponse._util import examples
+from cellresponse.io._common import logger
 
 GCTX_DATA = "0/DATA/0/matrix"
 GCTX_ROW_META = "0/META/ROW"
@@ -84,7 +85,7 @@ def _select(ids: pd.Index, wanted: Sequence[str] | None, *, axis: str, path: Pat
     pos = ids.get_indexer(wanted_idx)
     if (pos < 0).any():
         bad = wanted_idx[pos < 0]
-        raise KeyError(f"{path}: {len(bad)} requested {axis} id(s) not in the file: {_examples(bad)}")
+        raise KeyError(f"{path}: {len(bad)} requested {axis} id(s) not in the file: {examples(bad)}")
     return pos
 
 
@@ -200,10 +201,10 @@ def read_gct_text(
     meta_rows = [list(r) for r in body.iloc[:n_meta_found].itertuples(index=False)]
     body = body.iloc[n_meta_found:].reset_index(drop=True)
     if col_ids.has_duplicates:
-        raise ValueError(f"{path}: duplicated column ids: {_examples(col_ids[col_ids.duplicated()])}")
+        raise ValueError(f"{path}: duplicated column ids: {examples(col_ids[col_ids.duplicated()])}")
     row_ids = pd.Index(body[0].to_numpy(str))
     if row_ids.has_duplicates:
-        raise ValueError(f"{path}: duplicated row ids: {_examples(row_ids[row_ids.duplicated()])}")
+        raise ValueError(f"{path}: duplicated row ids: {examples(row_ids[row_ids.duplicated()])}")
     rpos = _select(row_ids, rids, axis="row", path=path)
     cpos = _select(col_ids, cids, axis="column", path=path)
     raw = body.iloc[rpos, 1 + n_rmeta + cpos]

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from cellresponse._types import PathLike
-from cellresponse.io._common import _examples, logger, read_csv_checked
+from cellresponse._util import examples
+from cellresponse.io._common import logger, read_csv_checked
 
 # Factor to µM. "\xb5" (Latin-1 micro sign) and "<b5>" (its escaped form in R dumps) occur
 # in real files alongside "u"/"µ"/"μ".
@@ -202,7 +203,7 @@ def parse_dose_time(
             raise ValueError(f"{where}: row {out.index[first]!r}: {errors[first]}")
         bad = [str(i) for i in out.index[bad_mask]]
         if bad:
-            logger.warning("%s: %d %s value(s) could not be parsed: %s", where, len(bad), kind, _examples(bad))
+            logger.warning("%s: %d %s value(s) could not be parsed: %s", where, len(bad), kind, examples(bad))
         unparsed[kind] = bad
         out[kind] = vals
     out.attrs["unparsed"] = unparsed
@@ -226,7 +227,7 @@ def read_sig_info(path: PathLike, *, id_column: str | None = None) -> pd.DataFra
     frame = frame.set_index(found[0])
     if frame.index.has_duplicates:
         dup = frame.index[frame.index.duplicated()].unique()
-        raise ValueError(f"LINCS signature metadata {path}: duplicated ids {_examples(dup)}")
+        raise ValueError(f"LINCS signature metadata {path}: duplicated ids {examples(dup)}")
     return parse_dose_time(frame, on_error="skip", where=str(path))
 
 
@@ -303,7 +304,7 @@ def read_basal_profiles(path: PathLike, *, gene_info: PathLike | None = None) ->
         frame.columns = pd.Index(genes["gene_id"].astype(str).to_numpy())
     if frame.isna().to_numpy().any():
         bad = frame.index[frame.isna().any(axis=1)]
-        raise ValueError(f"basal expression table {path}: NaN in cell line(s) {_examples(bad)}")
+        raise ValueError(f"basal expression table {path}: NaN in cell line(s) {examples(bad)}")
     frame.index.name = "cell_line"
     return frame
 

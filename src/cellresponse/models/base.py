@@ -21,6 +21,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from cellresponse._types import PathLike
+from cellresponse._util import jsonable
 from cellresponse.data import Dataset
 
 MODEL_JSON = "model.json"
@@ -105,7 +106,7 @@ class ResponseModel(BaseEstimator):
             "class": f"{type(self).__module__}.{type(self).__qualname__}",
             "format_version": self.format_version,
             "cellresponse_version": __version__,
-            "params": _jsonable(self.get_params(deep=False)),
+            "params": jsonable(self.get_params(deep=False)),
             "n_train": int(self.n_train_),
             "state": meta,
         }
@@ -146,16 +147,9 @@ class ResponseModel(BaseEstimator):
         return model
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    return value
+# The old private name, still imported by evaluate/_expression.py; new code imports
+# cellresponse._util.jsonable.
+_jsonable = jsonable
 
 
 def _restore_params(cls: type, params: dict[str, Any]) -> dict[str, Any]:

@@ -287,7 +287,7 @@ def load_go_bp(
     -------
     GOGraph
     """
-    from cellresponse.io._go import go_dir, read_gene2go, read_go_parents, read_go_terms
+    from cellresponse.io import go_dir, read_gene2go, read_go_parents, read_go_terms
 
     folder = go_dir(root)
     return GOGraph.from_frames(

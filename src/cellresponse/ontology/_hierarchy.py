@@ -3,7 +3,7 @@
 :class:`Hierarchy` holds terms, term -> child-term edges and *direct* term -> gene
 annotations, with one root. It is built from the DrugCell ontology file
 (:func:`~cellresponse.ontology.read_drugcell_ontology`) or from GO-BP for any gene set
-(:func:`build_go_hierarchy`), validated on construction, and can be restricted to the
+(:func:`~cellresponse.ontology.build_go_hierarchy`), validated on construction, and can be restricted to the
 genes a dataset measures.
 
 Filters follow DCell/DrugCell (Ma et al. 2018; Kuenzi et al. 2020):
@@ -24,7 +24,6 @@ those of its kept children).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from cellresponse._types import PathLike
-from cellresponse.data._views import _examples
+from cellresponse._util import examples
 
 SYNTHETIC_ROOT = "ROOT"
 GO_BP_ROOT = "GO:0008150"
@@ -91,7 +90,7 @@ class Hierarchy:
             raise ValueError(f"hierarchy {self.name!r} has a cycle: {_find_cycle(self.children)}")
         if len(roots) > 1:
             raise ValueError(
-                f"hierarchy {self.name!r} has {len(roots)} roots ({_examples(sorted(roots))}); "
+                f"hierarchy {self.name!r} has {len(roots)} roots ({examples(sorted(roots))}); "
                 "a VNN needs one. Use Hierarchy.with_single_root() to add a synthetic root."
             )
         self.levels  # noqa: B018 - raises on a cycle
@@ -99,7 +98,7 @@ class Hierarchy:
         if empty:
             raise ValueError(
                 f"hierarchy {self.name!r}: {len(empty)} terms have no genes (direct or via "
-                f"children): {_examples(sorted(empty))}"
+                f"children): {examples(sorted(empty))}"
             )
 
     # ------------------------------------------------------------- structure
@@ -230,7 +229,7 @@ class Hierarchy:
             if orphan:
                 raise ValueError(
                     f"hierarchy {name!r}: genes are annotated to {len(orphan)} terms that are not in "
-                    f"the term graph: {_examples(orphan)}"
+                    f"the term graph: {examples(orphan)}"
                 )
         frozen = {t: tuple(c) for t, c in children.items()}
         for t in direct:
@@ -402,79 +401,6 @@ def _limit_depth(h: Hierarchy, max_depth: int) -> Hierarchy:
     return _prune(h.children, h.direct_genes, min_genes=1, name=h.name, drop=too_deep)
 
 
-# ----------------------------------------------------------------- GO-BP
-GO_RELATIONSHIPS = ("isa", "part of")
-
-
-def read_go_bp(root: PathLike | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """GO-BP edges (``parent``, ``child``, ``relationship_type``; all types) and direct annotations.
-
-    Parsing is done by :mod:`cellresponse.io._go` (files under ``go_bp_human/``); the
-    pseudo-root ``all`` is dropped there.
-    """
-    from cellresponse.io._go import go_dir, read_gene2go, read_go_parents
-
-    folder = go_dir(root)
-    edges = read_go_parents(folder / "go_bp_parents.tsv.gz", relationships=None)
-    edges = edges.rename(columns={"relationship": "relationship_type"})
-    ann = read_gene2go(folder / "human_gene2go_bp.tsv.gz")
-    ann = ann.rename(columns={"go_id": "term", "symbol": "gene"})[["term", "gene"]].drop_duplicates()
-    return edges[["parent", "child", "relationship_type"]], ann
-
-
-def build_go_hierarchy(
-    genes: Iterable[str] | None = None,
-    *,
-    min_genes: int = 10,
-    collapse_redundant: bool = True,
-    max_depth: int | None = None,
-    relationships: Sequence[str] = GO_RELATIONSHIPS,
-    root: PathLike | None = None,
-) -> Hierarchy:
-    """A DrugCell-style hierarchy from GO-BP restricted to ``genes`` (symbols).
-
-    Parameters
-    ----------
-    genes
-        Gene symbols to keep (e.g. the genes of a dataset's views); None keeps all.
-    min_genes, collapse_redundant, max_depth
-        Filters, see :meth:`Hierarchy.filter`.
-    relationships
-        GO edge types followed (default is_a and part_of, as DCell).
-    root
-        Data root (default :func:`cellresponse._paths.data_root`).
-
-    Raises
-    ------
-    ValueError
-        If no gene of ``genes`` is annotated in GO-BP.
-    """
-    edges, ann = read_go_bp(root)
-    edges = edges[edges["relationship_type"].isin(list(relationships))]
-    if genes is not None:
-        gene_set = set(map(str, genes))
-        ann = ann[ann["gene"].isin(gene_set)]
-        if ann.empty:
-            raise ValueError(f"none of the {len(gene_set)} genes ({_examples(sorted(gene_set))}) is annotated in GO-BP")
-    terms_with_genes = set(ann["term"])
-    # keep only the part of the DAG above annotated terms
-    parents: dict[str, list[str]] = {}
-    for c, p in zip(edges["child"], edges["parent"], strict=True):
-        parents.setdefault(c, []).append(p)
-    keep = set()
-    stack = list(terms_with_genes)
-    while stack:
-        t = stack.pop()
-        if t in keep:
-            continue
-        keep.add(t)
-        stack.extend(parents.get(t, ()))
-    edges = edges[edges["child"].isin(keep) & edges["parent"].isin(keep)]
-    name = "go_bp" if genes is None else f"go_bp[{len(set(ann['gene']))} genes]"
-    h = Hierarchy.from_frames(edges, ann, add_root=True, name=name)
-    return h.filter(min_genes=min_genes, collapse_redundant=collapse_redundant, max_depth=max_depth)
-
-
 def random_hierarchy(genes: Iterable[str], *, term_size: int = 10, fan_in: int = 3, random_state: int = 0) -> Hierarchy:
     """A seeded random tree over ``genes``: a control hierarchy with no biology.
 
@@ -515,48 +441,4 @@ def random_hierarchy(genes: Iterable[str], *, term_size: int = 10, fan_in: int =
     return Hierarchy(children, direct, name=f"random[{len(gene_list)} genes, seed {random_state}]")
 
 
-def hierarchy_cache_dir() -> Path:
-    """``$CELLRESPONSE_CACHE`` or ``~/.cache/cellresponse``, plus ``/ontology``."""
-    import os
-
-    base = os.environ.get("CELLRESPONSE_CACHE") or str(Path.home() / ".cache" / "cellresponse")
-    return Path(base) / "ontology"
-
-
-def cached_go_hierarchy(
-    genes: Iterable[str],
-    *,
-    min_genes: int = 10,
-    collapse_redundant: bool = True,
-    max_depth: int | None = None,
-) -> Hierarchy:
-    """:func:`build_go_hierarchy`, cached on disk keyed by a hash of genes and filters."""
-    from cellresponse.io._go import go_dir
-
-    gene_list = sorted(set(map(str, genes)))
-    folder = go_dir()
-    stamp = [(p.name, p.stat().st_size) for p in sorted(folder.glob("*.tsv.gz"))]
-    key_doc = json.dumps([gene_list, min_genes, collapse_redundant, max_depth, stamp, 1])
-    key = hashlib.sha256(key_doc.encode()).hexdigest()[:20]
-    path = hierarchy_cache_dir() / f"go_{key}.tsv"
-    if path.is_file():
-        from cellresponse.ontology._drugcell import read_drugcell_ontology
-
-        return read_drugcell_ontology(path, name=f"go_bp[{len(gene_list)} genes]")
-    h = build_go_hierarchy(gene_list, min_genes=min_genes, collapse_redundant=collapse_redundant, max_depth=max_depth)
-    tmp = path.with_suffix(".tmp")
-    h.save(tmp)
-    tmp.replace(path)
-    return h
-
-
-__all__ = [
-    "GO_BP_ROOT",
-    "SYNTHETIC_ROOT",
-    "Hierarchy",
-    "build_go_hierarchy",
-    "cached_go_hierarchy",
-    "hierarchy_cache_dir",
-    "random_hierarchy",
-    "read_go_bp",
-]
+__all__ = ["GO_BP_ROOT", "SYNTHETIC_ROOT", "Hierarchy", "random_hierarchy"]

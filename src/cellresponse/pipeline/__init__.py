@@ -4,6 +4,14 @@ The CLI modules parse arguments, call these and print; everything here works wit
 the command line.
 """
 
+from cellresponse.pipeline._analysis import (
+    DEConfig,
+    EnrichConfig,
+    ExploreConfig,
+    run_de,
+    run_enrich,
+    run_explore,
+)
 from cellresponse.pipeline._benchmark import (
     benchmark,
     cell_line_resolver,
@@ -14,12 +22,18 @@ from cellresponse.pipeline._benchmark import (
 from cellresponse.pipeline._train import pairs_dataset, predict, train, write_table
 
 __all__ = [
+    "DEConfig",
+    "EnrichConfig",
+    "ExploreConfig",
     "benchmark",
     "cell_line_resolver",
     "config_summary",
     "load_for_config",
     "pairs_dataset",
     "predict",
+    "run_de",
+    "run_enrich",
+    "run_explore",
     "split_for_config",
     "train",
     "write_table",

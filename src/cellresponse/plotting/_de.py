@@ -182,4 +182,28 @@ def heatmap_top_genes(
     return fig
 
 
-__all__ = ["heatmap_top_genes", "ma_plot", "pca_samples", "volcano"]
+def de_figures(
+    table: pd.DataFrame, log_expression: pd.DataFrame, labels: pd.Series, *, alpha: float = 0.1
+) -> dict[str, Figure]:
+    """The figures of a DE report: ``volcano``, ``ma``, ``pca`` and ``heatmap``, in that order.
+
+    Parameters
+    ----------
+    table
+        DE result table (common schema).
+    log_expression
+        Samples x genes log expression (``DEResult.log_expression``).
+    labels
+        Contrast level per sample (colours the PCA, orders the heatmap).
+    alpha
+        FDR level that colours significant genes.
+    """
+    return {
+        "volcano": volcano(table, alpha=alpha),
+        "ma": ma_plot(table, alpha=alpha),
+        "pca": pca_samples(log_expression, labels),
+        "heatmap": heatmap_top_genes(log_expression, table, labels),
+    }
+
+
+__all__ = ["de_figures", "heatmap_top_genes", "ma_plot", "pca_samples", "volcano"]

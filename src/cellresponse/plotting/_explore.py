@@ -109,4 +109,43 @@ def permutation_hist(perm: Mapping[str, float], *, title: str | None = None) -> 
     return fig
 
 
-__all__ = ["cv_scores", "embedding_scatter", "permutation_hist", "top_genes_bar"]
+def explore_figures(
+    embedding: pd.DataFrame,
+    labels: pd.Series,
+    *,
+    explained: Mapping[str, float] | None,
+    scores: pd.DataFrame,
+    top_genes: pd.DataFrame,
+    best_model: str,
+    permutation: Mapping[str, float] | None = None,
+) -> dict[str, Figure]:
+    """The figures of an explore report, caption -> figure, in report order.
+
+    Parameters
+    ----------
+    embedding, labels, explained
+        Sample coordinates (``PC1, PC2`` or ``UMAP1, UMAP2``), their classes and PCA's
+        variance ratios (see :func:`embedding_scatter`).
+    scores
+        Nested-CV outer-fold scores (:attr:`NestedCVResult.scores`); chance lines are
+        drawn at 0.5 AUC and 1 / n_classes balanced accuracy.
+    top_genes, best_model
+        Top genes of the best model (see :func:`top_genes_bar`).
+    permutation
+        Permutation-test result; its figure is left out when None.
+    """
+    n_classes = int(labels.nunique())
+    # embed() names its columns PC1.. or UMAP1..; the caption names the method
+    prefix = str(embedding.columns[0]).rstrip("0123456789")
+    method = "PCA" if prefix == "PC" else prefix
+    figs = {
+        f"{method} of samples": embedding_scatter(embedding, labels, explained=explained),
+        "Nested-CV scores": cv_scores(scores, chance={"roc_auc_ovr_macro": 0.5, "balanced_accuracy": 1 / n_classes}),
+        f"Top genes ({best_model})": top_genes_bar(top_genes),
+    }
+    if permutation is not None:
+        figs["Permutation test"] = permutation_hist(permutation)
+    return figs
+
+
+__all__ = ["cv_scores", "embedding_scatter", "explore_figures", "permutation_hist", "top_genes_bar"]

@@ -24,9 +24,17 @@ def figure_to_base64_png(fig: Figure, *, dpi: int = 110, close: bool = True) -> 
 
 
 def save_figure(
-    fig: Figure, path_stem: PathLike, *, formats: Sequence[str] = ("png", "svg"), dpi: int = 150
+    fig: Figure,
+    path_stem: PathLike,
+    *,
+    formats: Sequence[str] = ("png", "svg"),
+    dpi: int = 150,
+    close: bool = False,
 ) -> list[Path]:
-    """Write ``fig`` as ``path_stem.<fmt>`` for each format; returns the paths."""
+    """Write ``fig`` as ``path_stem.<fmt>`` for each format; returns the paths.
+
+    ``close`` releases the figure afterwards (pyplot keeps every open figure alive).
+    """
     stem = Path(path_stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -34,6 +42,10 @@ def save_figure(
         path = stem.with_suffix(f".{fmt}")
         fig.savefig(path, format=fmt, dpi=dpi, bbox_inches="tight")
         paths.append(path)
+    if close:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
     return paths
 
 

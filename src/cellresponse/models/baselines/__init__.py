@@ -1,5 +1,6 @@
 """Built-in models: naive means, elastic net, random forest, LightGBM (global and per drug)."""
 
+from cellresponse.models.baselines._global import ElasticNetGlobal, LightGBMGlobal, RandomForestGlobal
 from cellresponse.models.baselines._means import (
     CellLineMean,
     GlobalMean,
@@ -7,12 +8,9 @@ from cellresponse.models.baselines._means import (
     PerturbationMean,
     TissueDrugMean,
 )
-from cellresponse.models.baselines._tabular import (
-    ElasticNetGlobal,
+from cellresponse.models.baselines._per_drug import (
     ElasticNetPerDrug,
-    LightGBMGlobal,
     LightGBMPerDrug,
-    RandomForestGlobal,
     RandomForestPerDrug,
     RidgePerDrug,
 )

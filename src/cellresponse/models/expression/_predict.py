@@ -53,7 +53,7 @@ def predict_signature(
     """
     from sklearn.utils.validation import check_is_fitted
 
-    from cellresponse.features._drugs import morgan_fingerprints
+    from cellresponse.chem import morgan_fingerprints
 
     check_is_fitted(model, "n_train_")
     if not dose > 0 or not time > 0:

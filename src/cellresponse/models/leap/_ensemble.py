@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cellresponse.data import Dataset, FeatureView
-from cellresponse.features._representations import (
+from cellresponse.features import (
     REPRESENTATION_KINDS,
     Encoder,
     RepresentationConfig,

