@@ -5,6 +5,7 @@ Each exists once, here, at the bottom of the layer stack (see ``tests/_structure
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,11 +27,14 @@ def examples(values: Iterable[object], n: int = 5) -> str:
     return shown + (", ..." if len(items) > n else "")
 
 
-def jsonable(value: Any) -> Any:
-    """``value`` with NumPy scalars and arrays, tuples, paths and other objects made JSON-safe.
+def jsonable(value: Any, *, strict: bool = False) -> Any:
+    """``value`` with NumPy scalars and arrays, tuples, paths, dataclasses and other objects
+    made JSON-safe.
 
-    Mappings keep their (stringified) keys; sequences become lists; objects with a
-    ``tolist`` become lists or numbers; anything else unknown becomes its ``str``.
+    Mappings keep their (stringified) keys; sequences become lists; dataclasses become
+    mappings of their fields; objects with a ``tolist`` become lists or numbers. Anything
+    else unknown becomes its ``str``, or, with ``strict``, raises ``TypeError`` (for what
+    must read back to the same value, such as a saved model's hyperparameters).
 
     Examples
     --------
@@ -41,14 +45,18 @@ def jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v, strict=strict) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
-        return [jsonable(v) for v in items]
+        return [jsonable(v, strict=strict) for v in items]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name), strict=strict) for f in dataclasses.fields(value)}
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     if hasattr(value, "tolist"):
-        return jsonable(value.tolist())
+        return jsonable(value.tolist(), strict=strict)
+    if strict:
+        raise TypeError(f"{type(value).__name__} value {value!r} has no JSON form")
     return str(value)
 
 

@@ -136,22 +136,8 @@ FLOAT32_MODELS: dict[str, str] = {
     "leap": "float32 encoders and heads (NumPy float32 matrix products)",
 }
 
-_LEAP_MLP_HEAD_LAYOUT = (
-    "models/leap/_heads.py MLPHead.fit keeps w2_ = (w2.T.numpy() * sd).astype(float32), a "
-    "Fortran-ordered array; save writes it C-ordered, so the loaded head's float32 h @ w2_ "
-    "runs another BLAS kernel and differs in the last bit (np.ascontiguousarray fixes it)"
-)
 #: (check, model, task) -> root cause of a known failure, run as a strict xfail.
-KNOWN_BUGS: dict[tuple[str, str, str], str] = {
-    ("save_load", "leap", "dependency"): _LEAP_MLP_HEAD_LAYOUT,
-    ("classes_round_trip", "leap", "dependency"): _LEAP_MLP_HEAD_LAYOUT,
-    ("other_seed", "leap", "response"): (
-        "models/leap/_ensemble.py LeapModel._fit seeds the autoencoders from `seeds` "
-        "(fit_encoder(..., seed=seed)), never from random_state, which reaches only the heads "
-        "and the random inner split; with a given valid set, NNLS gives both MLP heads zero "
-        "weight here, so random_state 0 and 7 predict identically"
-    ),
-}
+KNOWN_BUGS: dict[tuple[str, str, str], str] = {}
 
 
 # ------------------------------------------------------------------------ cases

@@ -18,10 +18,6 @@ from cellresponse._util import examples
 
 ViewKind = Literal["continuous", "binary", "discrete", "categorical"]
 
-# The old private name, still imported by splits/_split.py and splits/_expression.py;
-# new code imports cellresponse._util.examples.
-_examples = examples
-
 
 @dataclass(frozen=True, eq=False)
 class FeatureView:

@@ -21,10 +21,23 @@ __all__ = [
 from cellresponse.features._representations import (
     REPRESENTATION_KINDS,
     Encoder,
+    Layers,
     RepresentationConfig,
+    Trainer,
     cache_dir,
     fit_encoder,
+    register_representation_trainer,
     representation_key,
 )
 
-__all__ += ["REPRESENTATION_KINDS", "Encoder", "RepresentationConfig", "cache_dir", "fit_encoder", "representation_key"]
+__all__ += [
+    "REPRESENTATION_KINDS",
+    "Encoder",
+    "Layers",
+    "RepresentationConfig",
+    "Trainer",
+    "cache_dir",
+    "fit_encoder",
+    "register_representation_trainer",
+    "representation_key",
+]

@@ -24,11 +24,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from cellresponse._util import cache_dir as shared_cache_dir
 from cellresponse.data import FeatureView
 
 RepresentationKind = Literal["raw", "pca", "ae", "dae"]
 REPRESENTATION_KINDS = ("raw", "pca", "ae", "dae")
-CACHE_ENV = "CELLRESPONSE_CACHE"
 ENCODER_FORMAT_VERSION = 1
 
 Layers = list[tuple[np.ndarray, np.ndarray]]
@@ -170,14 +170,9 @@ def register_representation_trainer(kind: str, trainer: Trainer) -> None:
 
 
 def cache_dir(path: str | os.PathLike[str] | None = None) -> Path:
-    """Representation cache folder: ``path``, ``$CELLRESPONSE_CACHE`` or ``~/.cache/cellresponse``."""
-    if path is not None:
-        base = Path(path)
-    elif os.environ.get(CACHE_ENV):
-        base = Path(os.environ[CACHE_ENV])
-    else:
-        base = Path.home() / ".cache" / "cellresponse"
-    return base / "representations"
+    """Representation cache folder: ``path``, ``$CELLRESPONSE_CACHE`` or ``~/.cache/cellresponse``,
+    plus ``/representations``."""
+    return shared_cache_dir("representations", path)
 
 
 def _view_digest(view: FeatureView) -> str:
@@ -204,7 +199,7 @@ def _pca_layers(x: np.ndarray, n_components: int) -> tuple[Layers, dict[str, Any
     if k < 1:
         raise ValueError(f"PCA needs at least 2 training lines and 1 feature; got shape {x.shape}")
     _, s, vt = np.linalg.svd(x.astype(np.float64), full_matrices=False)
-    components = vt[:k].T.astype(np.float32)
+    components = np.ascontiguousarray(vt[:k].T, dtype=np.float32)  # C order, as saved and loaded
     var = s**2
     explained = float(var[:k].sum() / var.sum()) if var.sum() > 0 else 0.0
     return [(components, np.zeros(k, np.float32))], {"explained_variance": explained}
@@ -317,7 +312,6 @@ def fit_encoder(
 
 
 __all__ = [
-    "CACHE_ENV",
     "REPRESENTATION_KINDS",
     "Encoder",
     "RepresentationConfig",

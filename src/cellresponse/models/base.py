@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -83,6 +84,19 @@ class ResponseModel(BaseEstimator):
         for name in pert:
             data.perturbation_view(name)
 
+    @classmethod
+    def coerce_params(cls, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Hyperparameters given as plain values (TOML, JSON) in the types ``__init__`` takes.
+
+        A list goes back to a tuple where the constructor's default is a tuple (JSON writes
+        tuples as lists), so a loaded model has the parameters it was saved with. Subclasses
+        convert more (a torch model's ``trainer`` mapping).
+        """
+        defaults = {n: p.default for n, p in inspect.signature(cls).parameters.items()}
+        return {
+            k: tuple(v) if isinstance(v, list) and isinstance(defaults.get(k), tuple) else v for k, v in params.items()
+        }
+
     # ------------------------------------------------------------------ saving
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """JSON-serialisable state and named numeric arrays."""
@@ -106,7 +120,7 @@ class ResponseModel(BaseEstimator):
             "class": f"{type(self).__module__}.{type(self).__qualname__}",
             "format_version": self.format_version,
             "cellresponse_version": __version__,
-            "params": jsonable(self.get_params(deep=False)),
+            "params": jsonable(self.get_params(deep=False), strict=True),
             "n_train": int(self.n_train_),
             "state": meta,
         }
@@ -140,26 +154,11 @@ class ResponseModel(BaseEstimator):
                 f"{json_path} has format_version {doc['format_version']} (written by cellresponse "
                 f"{doc.get('cellresponse_version')}); this version reads format {model_cls.format_version}"
             )
-        model = model_cls(**_restore_params(model_cls, doc["params"]))
+        model = model_cls(**model_cls.coerce_params(doc["params"]))
         arrays = load_file(str(src / MODEL_ARRAYS)) if (src / MODEL_ARRAYS).is_file() else {}
         model._set_state(doc["state"], arrays)
         model.n_train_ = int(doc.get("n_train", 0))
         return model
-
-
-# The old private name, still imported by evaluate/_expression.py; new code imports
-# cellresponse._util.jsonable.
-_jsonable = jsonable
-
-
-def _restore_params(cls: type, params: dict[str, Any]) -> dict[str, Any]:
-    """Hyperparameters read from JSON, with tuples restored.
-
-    JSON writes a tuple as a list; a list goes back to a tuple where the constructor's
-    default is a tuple, so a loaded model has the parameters it was saved with.
-    """
-    defaults = {n: p.default for n, p in inspect.signature(cls).parameters.items()}
-    return {k: tuple(v) if isinstance(v, list) and isinstance(defaults.get(k), tuple) else v for k, v in params.items()}
 
 
 def load_model(path: PathLike) -> ResponseModel:

@@ -90,7 +90,7 @@ def make_model(name: str, **params: Any) -> Any:
     """
     cls = get_model_class(name)
     nested = {key: params.pop(key) for key in list(params) if "__" in key}
-    coerce = getattr(cls, "coerce_params", None)
+    coerce = getattr(cls, "coerce_params", None)  # every ResponseModel has it; entry-point classes may not
     model = cls(**(coerce(params) if coerce is not None else params))
     if nested:
         model.set_params(**nested)

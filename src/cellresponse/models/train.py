@@ -32,13 +32,10 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 
-from cellresponse._types import PathLike
-from cellresponse._util import jsonable
 from cellresponse.data import Dataset
 from cellresponse.models._drug_offset import DrugOffset
 from cellresponse.models._pairs import Batch, EntityTensors, PairBatcher, carve_validation, check_finite, pair_mse
@@ -231,7 +228,7 @@ class TorchEstimator(ResponseModel):
         TypeError
             If a trainer setting is given as a model hyperparameter (``epochs=3``).
         """
-        out = dict(params)
+        out = super().coerce_params(params)
         trainer_names = set(TrainerConfig.field_names()) | set(_FORMER_TRAINER_NAMES)
         misplaced = sorted(set(out) & trainer_names - set(cls._get_param_names()))
         if misplaced:
@@ -260,16 +257,6 @@ class TorchEstimator(ResponseModel):
         if nested:
             self.trainer = self.trainer_config().replace(**nested)
         return self
-
-    def save(self, path: PathLike) -> Path:
-        # the model file holds hyperparameters as JSON values: the trainer as a mapping
-        plain = copy.copy(self)
-        plain.trainer = jsonable(self.trainer_config().as_dict())
-        return super(TorchEstimator, plain).save(path)
-
-    def _restore_trainer(self) -> None:
-        """After loading: the trainer read from the model file (a mapping) as a config."""
-        self.trainer = self.trainer_config()
 
     def _torch_settings(self, *, seed: int | None, training: bool = True) -> contextlib.AbstractContextManager[None]:
         """Threads, seed and (in training) deterministic algorithms of this estimator's trainer."""
@@ -512,7 +499,6 @@ class TorchModel(TorchEstimator):
 
     def _set_state(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         torch = import_torch()
-        self._restore_trainer()
         for key in ("network", "prep"):
             if key not in meta:
                 raise ValueError(f"saved {type(self).__name__} state lacks {key!r}; file from another version?")

@@ -175,7 +175,7 @@ def run_de(cfg: DEConfig) -> DEAnalysis:
         not support.
     """
     from cellresponse.plotting import de_figures
-    from cellresponse.report._analysis import render_de_report
+    from cellresponse.report import render_de_report
 
     cfg = cfg.resolved()
     counts, samples = read_count_data(
@@ -300,7 +300,7 @@ def run_explore(cfg: ExploreConfig) -> ExploreAnalysis:
         (e.g. a class smaller than the outer folds).
     """
     from cellresponse.plotting import explore_figures
-    from cellresponse.report._analysis import render_explore_report
+    from cellresponse.report import render_explore_report
 
     cfg = cfg.resolved()
     inputs = cfg.load()

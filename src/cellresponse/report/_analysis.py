@@ -12,24 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-
-def _environment() -> Any:
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-    return Environment(
-        loader=PackageLoader("cellresponse", "report/templates"),
-        autoescape=select_autoescape(["html", "j2"]),
-        undefined=StrictUndefined,
-    )
-
-
-def _table(frame: pd.DataFrame, *, digits: int = 4) -> Any:
-    from markupsafe import Markup
-
-    def fmt(v: float) -> str:
-        return f"{v:.{digits}g}"
-
-    return Markup(frame.to_html(index=False, float_format=fmt, na_rep="–", border=0, escape=True))
+from cellresponse.report._html import environment, table_html
 
 
 def _render(
@@ -48,14 +31,14 @@ def _render(
         if not isinstance(fig, str) or fig.startswith("<"):
             raise TypeError(f"figure {name!r} must be a base64 PNG string")
     return str(
-        _environment()
+        environment()
         .get_template(template)
         .render(
             title=title,
             version=__version__,
             summary=dict(summary),
             figures=dict(figures),
-            tables={k: _table(v) for k, v in tables.items()},
+            tables={k: table_html(v, index=False, digits=4, significant=True) for k, v in tables.items()},
             notes=list(notes),
             run_info=dict(run_info),
         )

@@ -42,7 +42,7 @@ def build_report(results_dir: PathLike, *, title: str | None = None) -> Path:
     ValueError
         If it holds another results format or a damaged table.
     """
-    from cellresponse.plotting import _benchmark as plots
+    from cellresponse import plotting as plots
     from cellresponse.plotting import figure_to_base64_png as b64
 
     res = read_results(results_dir)

@@ -19,11 +19,22 @@ def environment() -> Any:
     )
 
 
-def table_html(frame: pd.DataFrame, *, highlight: Sequence[str] = (), digits: int = 3, index: bool = True) -> Any:
-    """An escaped HTML table; rows whose index is in ``highlight`` get the ``naive`` class."""
+def table_html(
+    frame: pd.DataFrame,
+    *,
+    highlight: Sequence[str] = (),
+    digits: int = 3,
+    index: bool = True,
+    significant: bool = False,
+) -> Any:
+    """An escaped HTML table; rows whose index is in ``highlight`` get the ``naive`` class.
+
+    Numbers get ``digits`` decimals, or ``digits`` significant digits with ``significant``.
+    """
     from markupsafe import Markup
 
-    html = frame.to_html(float_format=lambda v: f"{v:.{digits}f}", na_rep="–", border=0, escape=True, index=index)
+    kind = "g" if significant else "f"
+    html = frame.to_html(float_format=lambda v: f"{v:.{digits}{kind}}", na_rep="–", border=0, escape=True, index=index)
     for name in highlight:
         html = html.replace(f"<tr>\n      <th>{name}</th>", f'<tr class="naive">\n      <th>{name}</th>')
     return Markup(html)

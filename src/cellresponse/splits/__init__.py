@@ -6,8 +6,9 @@ split written by this package or another tool. Both build the folds from an assi
 table through the same code, so a written ``split.csv`` reads back to the same folds.
 """
 
+from cellresponse.chem import BUTINA_CUTOFF, butina_clusters, murcko_scaffolds
+from cellresponse.splits import _compound_groups  # noqa: F401  (registers the structure split modes)
 from cellresponse.splits._assign import key_columns
-from cellresponse.splits._compound_groups import BUTINA_CUTOFF, butina_clusters, murcko_scaffolds
 from cellresponse.splits._file import check_training_coverage, read_split_file
 from cellresponse.splits._holdouts import dose_holdout_split, time_holdout_split
 from cellresponse.splits._modes import (

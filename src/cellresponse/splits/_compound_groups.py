@@ -12,80 +12,9 @@ import numpy as np
 import pandas as pd
 
 from cellresponse._util import examples
-from cellresponse.data import Dataset, FeatureView
+from cellresponse.chem import butina_clusters, murcko_scaffolds
+from cellresponse.data import Dataset
 from cellresponse.splits._modes import register_split_mode
-
-BUTINA_CUTOFF = 0.6
-
-
-def _tanimoto(bits: np.ndarray) -> np.ndarray:
-    b = (bits > 0).astype(np.float32)
-    inter = b @ b.T
-    cnt = b.sum(1)
-    union = cnt[:, None] + cnt[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
-
-
-def butina_clusters(view: FeatureView, *, cutoff: float = BUTINA_CUTOFF) -> pd.Series:
-    """Butina clustering of compounds on Tanimoto distance of their fingerprints.
-
-    Parameters
-    ----------
-    view
-        Binary fingerprint view (compounds x bits).
-    cutoff
-        Distance (1 - Tanimoto) below which two compounds are neighbours.
-
-    Returns
-    -------
-    pandas.Series
-        Cluster label (``"C0"``, ``"C1"``, ...) per compound ID.
-    """
-    if not 0 < cutoff < 1:
-        raise ValueError(f"cutoff must be in (0, 1), got {cutoff}")
-    dist = 1.0 - _tanimoto(view.values)
-    neigh = dist <= cutoff
-    unassigned = np.ones(len(view), dtype=bool)
-    labels = np.full(len(view), -1)
-    counts = neigh.sum(1)
-    k = 0
-    # Butina: repeatedly take the compound with most unassigned neighbours as a centroid.
-    for centre in np.argsort(-counts, kind="stable"):
-        if not unassigned[centre]:
-            continue
-        members = neigh[centre] & unassigned
-        labels[members] = k
-        unassigned &= ~members
-        k += 1
-    return pd.Series([f"C{c}" for c in labels], index=view.ids, name="cluster")
-
-
-def murcko_scaffolds(smiles: pd.Series) -> pd.Series:
-    """Bemis-Murcko scaffold SMILES per compound (``"acyclic"`` for ring-free molecules).
-
-    Raises
-    ------
-    ValueError
-        If a SMILES cannot be parsed (names the compound).
-    """
-    from rdkit import (
-        Chem,
-        RDLogger,  # type: ignore[attr-defined]
-    )
-    from rdkit.Chem.Scaffolds import MurckoScaffold
-
-    RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]
-    try:
-        out = {}
-        for cid, smi in smiles.items():
-            mol = Chem.MolFromSmiles(str(smi)) if isinstance(smi, str) else None
-            if mol is None:
-                raise ValueError(f"compound {cid!r} has an invalid or missing SMILES: {smi!r}")
-            scaf = MurckoScaffold.MurckoScaffoldSmiles(mol=mol)
-            out[cid] = scaf or "acyclic"
-    finally:
-        RDLogger.EnableLog("rdApp.*")  # type: ignore[attr-defined]
-    return pd.Series(out, name="scaffold")
 
 
 def _scaffold_keys(ds: Dataset) -> pd.DataFrame:
@@ -127,4 +56,4 @@ register_split_mode(
     description="Butina clusters of the compounds' Morgan fingerprints",
 )
 
-__all__ = ["BUTINA_CUTOFF", "butina_clusters", "murcko_scaffolds"]
+__all__: list[str] = []

@@ -27,7 +27,7 @@ def best_models(res: Results, ctx: ScoreContext) -> tuple[str | None, str | None
 
 def scalar_sections(res: Results, ctx: ScoreContext, task: Task) -> list[Section]:
     """Global vs within-group correlation, predicted vs observed, per-group waterfall."""
-    from cellresponse.plotting import _benchmark as plots
+    from cellresponse import plotting as plots
 
     kind, primary = ctx.kind, task.primary_metric(ctx.kind)
     sections = []
@@ -61,7 +61,7 @@ def scalar_sections(res: Results, ctx: ScoreContext, task: Task) -> list[Section
 
 def member_sections(res: Results, ctx: ScoreContext, task: Task) -> list[Section]:
     """Members table and combiner-weight heatmap of every ensemble (``extras/<model>.combiner.csv``)."""
-    from cellresponse.plotting._leap import plot_combiner_weights
+    from cellresponse.plotting import plot_combiner_weights
 
     headline = task.primary_metric(ctx.kind)
     if ctx.task == "dependency" and (res.summary["metric"] == f"per_{ctx.kind}_auroc_mean").any():

@@ -217,7 +217,7 @@ class ExpressionTask(Task):
         )
 
     def report_sections(self, res: Results, ctx: ScoreContext) -> list[Section]:
-        from cellresponse.plotting._expression import plot_dose_response, plot_model_comparison, plot_signature_heatmap
+        from cellresponse.plotting import plot_dose_response, plot_model_comparison, plot_signature_heatmap
 
         sections = []
         per_fold = res.results[res.results["group_by"] == "all"]

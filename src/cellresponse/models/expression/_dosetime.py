@@ -225,7 +225,6 @@ class ExprDoseTime(TorchEstimator, ExpressionModel):
 
     def _set_extra(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         torch = _torch()
-        self._restore_trainer()
         self.n_bits_ = int(meta["n_bits"])
         for k, v in meta["scalars"].items():
             setattr(self, k, float(v))

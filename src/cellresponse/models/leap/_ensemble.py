@@ -106,7 +106,8 @@ class LeapModel(ResponseModel):
     n_top_features
         Most variable features (on the representation's training lines) fed to it.
     seeds
-        Seeds of the stochastic representations (autoencoders); raw/PCA use one.
+        Seeds of the stochastic representations (autoencoders), each offset by
+        ``random_state``; raw/PCA use one.
     predictors
         Heads fitted on every representation: ``"ridge"``, ``"enet"``, ``"lasso"``,
         ``"knn"``, ``"lgbm"``, ``"mlp"`` (``"mean"`` is the per-perturbation mean).
@@ -129,7 +130,7 @@ class LeapModel(ResponseModel):
         :meth:`predict_members` returns every member's real predictions; with pruning,
         a member's scores would exist only on folds where it got weight (biased).
     random_state
-        Seeds the inner split and the heads.
+        Seeds the inner split and the heads, and offsets the representation ``seeds``.
     use_cache
         Reuse encoders from the representation cache (see
         :func:`cellresponse.features.cache_dir`).
@@ -285,7 +286,9 @@ class LeapModel(ResponseModel):
                     epochs=self.ae_epochs,
                 )
                 for seed in self.seeds if cfg.stochastic else self.seeds[:1]:
-                    enc = fit_encoder(view, lines=rep_lines, config=cfg, seed=seed, use_cache=self.use_cache)
+                    # offset by random_state, so the run seed reaches the autoencoders too
+                    enc = fit_encoder(view, lines=rep_lines, config=cfg, seed=seed + self.random_state,
+                                      use_cache=self.use_cache)  # fmt: skip
                     encoders.append(enc)
         z_full = []
         z_stats = []

@@ -480,9 +480,10 @@ class MLPHead(Head):
             ).to(trainer.device)
             train_network(net, batches, loss, config=trainer, seed=random_state)
         w1, b1, w2, b2 = (p.detach().cpu() for p in net.parameters())
-        self.w1_ = np.asarray(w1.T.numpy(), dtype=np.float32).copy()
+        self.w1_ = np.ascontiguousarray(w1.T.numpy(), dtype=np.float32)
         self.b1_ = np.asarray(b1.numpy(), dtype=np.float32).copy()
-        self.w2_ = (np.asarray(w2.T.numpy()) * sd).astype(np.float32)
+        # C order, as saving writes it: a loaded head then runs the same BLAS kernel
+        self.w2_ = np.ascontiguousarray((np.asarray(w2.T.numpy()) * sd).astype(np.float32))
         self.b2_ = (np.asarray(b2.numpy()) * sd + mu).astype(np.float32)
         return self
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cellresponse.features._representations import (
+from cellresponse.features import (
     Layers,
     RepresentationConfig,
     Trainer,
