@@ -8,8 +8,8 @@ from typing import Any
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("data", help="list datasets, models and split modes; summarise a dataset")
-    p.add_argument("action", choices=["list", "models", "splits", "summary"])
+    p = sub.add_parser("data", help="list datasets, models, tasks and split modes; summarise a dataset")
+    p.add_argument("action", choices=["list", "models", "splits", "tasks", "summary"])
     p.add_argument("name", nargs="?", help="dataset name for `summary`")
     p.add_argument("--target")
     p.set_defaults(func=run)
@@ -28,11 +28,22 @@ def run(args: argparse.Namespace) -> int:
             cls = get_model_class(name)
             doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
             print(f"{name:24s} tasks={','.join(cls.tasks)}  {doc}")
-    elif args.action == "splits":
-        from cellresponse.splits import MODE_ALIASES, available_split_modes
+    elif args.action == "tasks":
+        from cellresponse.tasks import available_tasks, get_task
 
-        print("modes:", ", ".join(available_split_modes()))
-        print("aliases:", ", ".join(f"{k}={v}" for k, v in MODE_ALIASES.items()))
+        for name in available_tasks():
+            task = get_task(name)
+            doc = (type(task).__doc__ or "").strip().splitlines()[0]
+            print(f"{name:12s} default split={task.default_split:14s} baselines={','.join(task.baselines)}  {doc}")
+    elif args.action == "splits":
+        from cellresponse.splits import MODE_ALIASES, split_mode_descriptions
+        from cellresponse.tasks import available_tasks, get_task
+
+        for mode, text in split_mode_descriptions().items():
+            tasks = [t for t in available_tasks() if mode in get_task(t).split_modes]
+            aliases = [a for a, m in MODE_ALIASES.items() if m == mode]
+            alias = f"({'/'.join(aliases)})" if aliases else ""
+            print(f"{mode:20s} {alias:24s} tasks={','.join(tasks):30s} {text}")
     else:
         if not args.name:
             raise ValueError("`cellresponse data summary` needs a dataset name")

@@ -1,4 +1,4 @@
-"""Small synthetic response panels with known structure, for tests and smoke runs.
+"""Small synthetic response and dependency panels with known structure, for tests and smoke runs.
 
 Everything produced here is SYNTHETIC and is labelled so in ``Dataset.info``. Real-data
 results never come from this module.
@@ -69,4 +69,45 @@ def make_response_dataset(
     )
 
 
-__all__ = ["make_response_dataset"]
+def make_dependency_dataset(
+    *,
+    n_cell_lines: int = 36,
+    n_genes: int = 16,
+    n_features: int = 20,
+    n_tissues: int = 4,
+    noise: float = 0.3,
+    random_state: int = 0,
+) -> Dataset:
+    """A synthetic gene-dependency panel: gene effect = expression . W + gene offset + noise.
+
+    Three quarters of the genes are ``selective`` (driven by a few expression features),
+    the rest ``common_essential`` (strongly negative in every line), as in
+    ``perturbation_meta["gene_set"]`` of the DepMap datasets.
+    """
+    rng = np.random.default_rng(random_state)
+    lines = [f"ACH-{i:06d}" for i in range(n_cell_lines)]
+    genes = [f"G{g:02d}" for g in range(n_genes)]
+    n_common = max(1, n_genes // 4)
+    expr = rng.normal(size=(n_cell_lines, n_features)).astype(np.float32)
+    w = rng.normal(scale=0.6, size=(n_features, n_genes)) * (rng.random((n_features, n_genes)) < 0.3)
+    offset = np.where(np.arange(n_genes) >= n_genes - n_common, -1.5, -0.2)
+    effect = expr @ w + offset + rng.normal(scale=noise, size=(n_cell_lines, n_genes))
+    tissues = np.array([f"tissue{t}" for t in range(n_tissues)])[np.arange(n_cell_lines) % n_tissues]
+    cells, gene_idx = np.meshgrid(np.arange(n_cell_lines), np.arange(n_genes), indexing="ij")
+    obs = pd.DataFrame({"cell_line": np.array(lines)[cells.ravel()], "perturbation": np.array(genes)[gene_idx.ravel()]})
+    sets = ["selective"] * (n_genes - n_common) + ["common_essential"] * n_common
+    return Dataset(
+        obs=obs,
+        y=effect.ravel(),
+        target="gene_effect",
+        task="dependency",
+        perturbation_kind="gene",
+        cell_views={"expression": FeatureView("expression", lines, expr, [f"F{j:02d}" for j in range(n_features)])},
+        cell_meta=pd.DataFrame({"tissue": tissues}, index=lines),
+        perturbation_meta=pd.DataFrame({"gene_set": sets}, index=genes),
+        name="synthetic_dependency",
+        info={"synthetic": True, "random_state": random_state},
+    )
+
+
+__all__ = ["make_dependency_dataset", "make_response_dataset"]

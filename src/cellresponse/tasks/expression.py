@@ -121,8 +121,9 @@ class ExpressionTask(Task):
         return {TRAIN_MEAN: train.y.astype(np.float64).mean(0)}
 
     def cell_extras(self, name: str, model: Any, test: Dataset, *, last_fold: bool) -> dict[str, pd.DataFrame]:
-        """Dense dose-response curves of the three most responsive genes (last fold only)."""
-        if not last_fold or "dose" not in test.obs.columns:
+        """Dense dose-response curves of the three most responsive genes (last fold only;
+        models and ``expr_ridge``, the strongest baseline, not the naive means)."""
+        if not last_fold or "dose" not in test.obs.columns or (name in self.baselines and name != "expr_ridge"):
             return {}
         genes = list(np.argsort(-np.abs(test.y).mean(0), kind="stable")[:3])
         curves = dose_curves(model, test, name=name, genes=genes)
