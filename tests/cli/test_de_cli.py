@@ -333,9 +333,10 @@ def test_cli_choices_are_the_library_choices():
 
 
 def test_report_autoescapes():
-    from cellresponse.report._analysis import render_de_report
+    from cellresponse.report import render_analysis_report
 
-    html = render_de_report(
+    html = render_analysis_report(
+        "de",
         title="<b>t</b>",
         summary={
             "method": "welch",

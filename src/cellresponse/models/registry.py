@@ -7,23 +7,16 @@ one file and one decorator.
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import import_module
-from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
-_REGISTRY: dict[str, type] = {}
-_LOADED = False
-# Modules whose import registers the built-in models. Torch-backed modules are imported
-# only if torch is installed, so the registry works without the [torch] extra.
-_BUILTIN_MODULES = (
-    "cellresponse.models.baselines",
-    "cellresponse.models.expression._baselines",
-    "cellresponse.models.leap",
-)
-_OPTIONAL_MODULES: tuple[str, ...] = (
-    "cellresponse.models.expression._dosetime",
-    "cellresponse.models.mlp",
-    "cellresponse.models.vnn",
+from cellresponse._registry import Registry
+
+# Torch-backed modules are optional, so the registry works without the [torch] extra.
+_REGISTRY: Registry[type] = Registry(
+    "model",
+    builtin=("cellresponse.models.baselines", "cellresponse.models.expression._baselines", "cellresponse.models.leap"),
+    optional=("cellresponse.models.expression._dosetime", "cellresponse.models.mlp", "cellresponse.models.vnn"),
+    group="cellresponse.models",
 )
 
 T = TypeVar("T", bound=type)
@@ -33,47 +26,26 @@ def register_model(name: str) -> Callable[[T], T]:
     """Class decorator registering a model under ``name``; a duplicate name is an error."""
 
     def deco(cls: T) -> T:
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise ValueError(f"model name {name!r} is already registered to {_REGISTRY[name].__qualname__}")
-        _REGISTRY[name] = cls
+        old = _REGISTRY.existing(name)
+        if old is not None and old is not cls:
+            raise ValueError(f"model name {name!r} is already registered to {old.__qualname__}")
+        _REGISTRY.add(name, cls, same=True)
         cls.registry_name = name  # type: ignore[attr-defined]
         return cls
 
     return deco
 
 
-def _load_all() -> None:
-    global _LOADED
-    if _LOADED:
-        return
-    _LOADED = True
-    for module in _BUILTIN_MODULES:
-        import_module(module)
-    for module in _OPTIONAL_MODULES:
-        try:
-            import_module(module)
-        except ImportError as err:  # pragma: no cover - depends on installed extras
-            if "torch" not in str(err):
-                raise
-    for ep in entry_points(group="cellresponse.models"):
-        ep.load()
-
-
 def available_models(*, task: str | None = None) -> list[str]:
     """Registered model names (optionally only those supporting ``task``)."""
-    _load_all()
-    names = sorted(_REGISTRY)
+    names = _REGISTRY.names()
     if task is None:
         return names
-    return [n for n in names if task in getattr(_REGISTRY[n], "tasks", ("response",))]
+    return [n for n in names if task in getattr(_REGISTRY.get(n), "tasks", ("response",))]
 
 
 def get_model_class(name: str) -> Any:
-    _load_all()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"unknown model {name!r}; available: {', '.join(sorted(_REGISTRY))}") from None
+    return _REGISTRY.get(name)
 
 
 def make_model(name: str, **params: Any) -> Any:

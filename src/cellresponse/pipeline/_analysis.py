@@ -175,7 +175,7 @@ def run_de(cfg: DEConfig) -> DEAnalysis:
         not support.
     """
     from cellresponse.plotting import de_figures
-    from cellresponse.report import render_de_report
+    from cellresponse.report import render_analysis_report
 
     cfg = cfg.resolved()
     counts, samples = read_count_data(
@@ -195,7 +195,8 @@ def run_de(cfg: DEConfig) -> DEAnalysis:
     figures = de_figures(result.table, result.log_expression, labels, alpha=cfg.alpha)
     stems = {name: out / "plots" / name for name in figures}
     embedded = _save_figures(figures, stems, formats=cfg.formats or ("png", "svg"))
-    html = render_de_report(
+    html = render_analysis_report(
+        "de",
         title=f"Differential expression: {result.contrast[1]} vs {result.contrast[2]}",
         summary=analysis.summary(),
         figures=embedded,
@@ -300,7 +301,7 @@ def run_explore(cfg: ExploreConfig) -> ExploreAnalysis:
         (e.g. a class smaller than the outer folds).
     """
     from cellresponse.plotting import explore_figures
-    from cellresponse.report import render_explore_report
+    from cellresponse.report import render_analysis_report
 
     cfg = cfg.resolved()
     inputs = cfg.load()
@@ -336,7 +337,8 @@ def run_explore(cfg: ExploreConfig) -> ExploreAnalysis:
     stems = {name: out / "plots" / f"{i + 1}_{name.split()[0].lower()}" for i, name in enumerate(figures)}
     embedded = _save_figures(figures, stems, formats=("png", "svg"))
     summary = analysis.summary()
-    html = render_explore_report(
+    html = render_analysis_report(
+        "explore",
         title="Exploratory classification",
         summary=summary,
         figures=embedded,

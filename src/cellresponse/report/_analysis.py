@@ -14,38 +14,11 @@ import pandas as pd
 
 from cellresponse.report._html import environment, table_html
 
-
-def _render(
-    template: str,
-    *,
-    title: str,
-    summary: Mapping[str, Any],
-    figures: Mapping[str, str],
-    tables: Mapping[str, pd.DataFrame],
-    notes: Sequence[str],
-    run_info: Mapping[str, Any],
-) -> str:
-    from cellresponse import __version__
-
-    for name, fig in figures.items():
-        if not isinstance(fig, str) or fig.startswith("<"):
-            raise TypeError(f"figure {name!r} must be a base64 PNG string")
-    return str(
-        environment()
-        .get_template(template)
-        .render(
-            title=title,
-            version=__version__,
-            summary=dict(summary),
-            figures=dict(figures),
-            tables={k: table_html(v, index=False, digits=4, significant=True) for k, v in tables.items()},
-            notes=list(notes),
-            run_info=dict(run_info),
-        )
-    )
+ANALYSIS_TEMPLATES = {"de": "de.html.j2", "explore": "explore.html.j2"}
 
 
-def render_de_report(
+def render_analysis_report(
+    kind: str,
     *,
     title: str,
     summary: Mapping[str, Any],
@@ -54,18 +27,21 @@ def render_de_report(
     notes: Sequence[str] = (),
     run_info: Mapping[str, Any] | None = None,
 ) -> str:
-    """Render the self-contained DE report.
+    """Render the self-contained report of an analysis: ``kind`` is ``"de"`` or ``"explore"``.
 
     Parameters
     ----------
+    kind
+        Which analysis (its template).
     title
         Page title.
     summary
-        ``DEResult.summary()`` (method, design, contrast, counts of significant genes).
+        What the analysis was: for DE ``DEResult.summary()`` (method, design, contrast,
+        counts of significant genes); for explore the dataset size, classes, CV scheme.
     figures
-        Caption -> base64 PNG (volcano, MA, PCA, heatmap, ...), embedded inline.
+        Caption -> base64 PNG (volcano, MA, PCA, embedding, ...), embedded inline.
     tables
-        Caption -> table (e.g. the top genes, an enrichment table).
+        Caption -> table (top genes, nested-CV scores, enrichment, ...).
     notes
         Caveats to show prominently (e.g. backend warnings about the design).
     run_info
@@ -75,41 +51,33 @@ def render_de_report(
     -------
     str
         The HTML document.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``.
+    TypeError
+        If a figure is not a base64 PNG string.
     """
-    return _render(
-        "de.html.j2",
-        title=title,
-        summary=summary,
-        figures=figures,
-        tables=tables,
-        notes=notes,
-        run_info=run_info or {},
+    from cellresponse import __version__
+
+    if kind not in ANALYSIS_TEMPLATES:
+        raise ValueError(f"unknown analysis report {kind!r}; choose from {sorted(ANALYSIS_TEMPLATES)}")
+    for name, fig in figures.items():
+        if not isinstance(fig, str) or fig.startswith("<"):
+            raise TypeError(f"figure {name!r} must be a base64 PNG string")
+    template = environment().get_template(ANALYSIS_TEMPLATES[kind])
+    return str(
+        template.render(
+            title=title,
+            version=__version__,
+            summary=dict(summary),
+            figures=dict(figures),
+            tables={k: table_html(v, index=False, digits=4, significant=True) for k, v in tables.items()},
+            notes=list(notes),
+            run_info=dict(run_info or {}),
+        )
     )
 
 
-def render_explore_report(
-    *,
-    title: str,
-    summary: Mapping[str, Any],
-    figures: Mapping[str, str],
-    tables: Mapping[str, pd.DataFrame],
-    notes: Sequence[str] = (),
-    run_info: Mapping[str, Any] | None = None,
-) -> str:
-    """Render the exploratory-ML report (embedding, nested-CV scores, top genes).
-
-    Parameters are as for :func:`render_de_report`; ``summary`` holds the dataset
-    size, classes and the CV scheme.
-    """
-    return _render(
-        "explore.html.j2",
-        title=title,
-        summary=summary,
-        figures=figures,
-        tables=tables,
-        notes=notes,
-        run_info=run_info or {},
-    )
-
-
-__all__ = ["render_de_report", "render_explore_report"]
+__all__ = ["ANALYSIS_TEMPLATES", "render_analysis_report"]

@@ -4,16 +4,17 @@ other packages add theirs through the ``cellresponse.tasks`` entry-point group."
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import import_module
-from importlib.metadata import entry_points
 from typing import TypeVar
 
+from cellresponse._registry import Registry
 from cellresponse.splits import MODE_ALIASES, canonical_mode
 from cellresponse.tasks._base import Task
 
-_REGISTRY: dict[str, Task] = {}
-_LOADED = False
-_BUILTIN_MODULES = ("cellresponse.tasks.response", "cellresponse.tasks.expression", "cellresponse.tasks.dependency")
+_REGISTRY: Registry[Task] = Registry(
+    "task",
+    builtin=("cellresponse.tasks.response", "cellresponse.tasks.expression", "cellresponse.tasks.dependency"),
+    group="cellresponse.tasks",
+)
 
 T = TypeVar("T", bound=type[Task])
 
@@ -22,30 +23,19 @@ def register_task(name: str) -> Callable[[T], T]:
     """Class decorator registering a :class:`Task` under ``name``; a duplicate name is an error."""
 
     def deco(cls: T) -> T:
-        if name in _REGISTRY and type(_REGISTRY[name]) is not cls:
-            raise ValueError(f"task name {name!r} is already registered to {type(_REGISTRY[name]).__qualname__}")
+        old = _REGISTRY.existing(name)
+        if old is not None and type(old) is not cls:
+            raise ValueError(f"task name {name!r} is already registered to {type(old).__qualname__}")
         cls.name = name
-        _REGISTRY[name] = cls()
+        _REGISTRY.add(name, cls(), same=True)
         return cls
 
     return deco
 
 
-def _load_all() -> None:
-    global _LOADED
-    if _LOADED:
-        return
-    _LOADED = True
-    for module in _BUILTIN_MODULES:
-        import_module(module)
-    for ep in entry_points(group="cellresponse.tasks"):
-        ep.load()
-
-
 def available_tasks() -> list[str]:
     """Registered task names."""
-    _load_all()
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def get_task(name: str) -> Task:
@@ -56,11 +46,7 @@ def get_task(name: str) -> Task:
     KeyError
         For an unknown task, listing the registered ones.
     """
-    _load_all()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"unknown task {name!r}; available: {', '.join(sorted(_REGISTRY))}") from None
+    return _REGISTRY.get(name)
 
 
 def check_split_mode(task: Task, mode: str) -> str:

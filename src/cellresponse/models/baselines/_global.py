@@ -24,6 +24,7 @@ from cellresponse.models.baselines._tabular import (
     _estimator_bytes,
     _estimator_from_bytes,
     _fit_lgbm,
+    _random_forest,
 )
 from cellresponse.models.registry import register_model
 
@@ -230,21 +231,9 @@ class RandomForestGlobal(_GlobalTabular):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _forest(self) -> Any:
-        from sklearn.ensemble import RandomForestRegressor
-
-        return RandomForestRegressor(
-            n_estimators=self.n_estimators,
-            min_samples_leaf=self.min_samples_leaf,
-            max_features=self.max_features,
-            max_samples=self.max_samples,
-            n_jobs=self.n_jobs,
-            random_state=self.random_state,
-        )
-
     def _fit(self, data: Dataset, valid: Dataset | None) -> None:
         self._featurizers(data)
-        self.forest_ = self._forest().fit(self._design(data), data.y - self._offset(data))
+        self.forest_ = _random_forest(self).fit(self._design(data), data.y - self._offset(data))
 
     def _predict(self, data: Dataset) -> np.ndarray:
         return self.forest_.predict(self._design(data)) + self._offset(data)

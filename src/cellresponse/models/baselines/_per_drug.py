@@ -23,6 +23,7 @@ from cellresponse.models.baselines._tabular import (
     _estimator_bytes,
     _estimator_from_bytes,
     _fit_lgbm,
+    _random_forest,
     _ridge_loo,
 )
 from cellresponse.models.registry import register_model
@@ -309,16 +310,7 @@ class RandomForestPerDrug(_PerDrugEstimators):
         self.random_state = random_state
 
     def _fit_one(self, x: np.ndarray, y: np.ndarray) -> Any:
-        from sklearn.ensemble import RandomForestRegressor
-
-        forest = RandomForestRegressor(
-            n_estimators=self.n_estimators,
-            min_samples_leaf=self.min_samples_leaf,
-            max_features=self.max_features,
-            n_jobs=self.n_jobs,
-            random_state=self.random_state,
-        )
-        return forest.fit(x, y)
+        return _random_forest(self).fit(x, y)
 
     def _to_bytes(self, est: Any) -> np.ndarray:
         return _estimator_bytes(est)

@@ -30,6 +30,21 @@ def _estimator_from_bytes(buf: np.ndarray) -> Any:
     return sio.loads(buf.tobytes(), trusted=_SKOPS_TRUSTED)
 
 
+def _random_forest(model: Any) -> Any:
+    """An unfitted sklearn random forest with ``model``'s hyperparameters (``max_samples``
+    where the model has it)."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    return RandomForestRegressor(
+        n_estimators=model.n_estimators,
+        min_samples_leaf=model.min_samples_leaf,
+        max_features=model.max_features,
+        max_samples=getattr(model, "max_samples", None),
+        n_jobs=model.n_jobs,
+        random_state=model.random_state,
+    )
+
+
 def _lgbm_params(model: Any) -> dict[str, Any]:
     return {
         "objective": "regression",

@@ -143,9 +143,8 @@ class _TableModel(ExpressionModel):
         self.table_ = np.asarray(arrays["table"], dtype=np.float64)
 
 
-@register_model("expr_zero")
-class ExprZero(ExpressionModel):
-    """Predicts no change (all zeros): the floor for signature (z-score) targets."""
+class _ConstantSignature(ExpressionModel):
+    """One signature for every observation (no hyperparameters, nothing beyond the mean)."""
 
     is_naive_baseline: ClassVar[bool] = True
 
@@ -155,24 +154,27 @@ class ExprZero(ExpressionModel):
     def _fit(self, data: Dataset, valid: Dataset | None) -> None:
         self._store_common(data)
 
+    def _signature(self) -> np.ndarray:
+        raise NotImplementedError
+
     def _predict(self, data: Dataset) -> np.ndarray:
-        return np.zeros((len(data), len(self.train_mean_)))
+        return np.tile(self._signature(), (len(data), 1))
+
+
+@register_model("expr_zero")
+class ExprZero(_ConstantSignature):
+    """Predicts no change (all zeros): the floor for signature (z-score) targets."""
+
+    def _signature(self) -> np.ndarray:
+        return np.zeros(len(self.train_mean_))
 
 
 @register_model("expr_train_mean")
-class ExprTrainMean(ExpressionModel):
+class ExprTrainMean(_ConstantSignature):
     """Predicts the mean training signature for every observation."""
 
-    is_naive_baseline: ClassVar[bool] = True
-
-    def __init__(self) -> None:
-        pass
-
-    def _fit(self, data: Dataset, valid: Dataset | None) -> None:
-        self._store_common(data)
-
-    def _predict(self, data: Dataset) -> np.ndarray:
-        return np.tile(self.train_mean_, (len(data), 1))
+    def _signature(self) -> np.ndarray:
+        return np.asarray(self.train_mean_)
 
 
 @register_model("expr_compound_mean")

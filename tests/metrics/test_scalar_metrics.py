@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cellresponse.evaluate import (
+from cellresponse.metrics import (
     grouped_metric,
     normalized_pearson,
     paired_wilcoxon,
