@@ -1,0 +1,263 @@
+"""The results directory: one versioned layout for every task, one writer, one reader.
+
+=========================  ===================================================================
+file                       content
+=========================  ===================================================================
+``config.json``            ``format_version``, package version, resolved run config, dataset
+                           fingerprint and summary, split description and hash, resolved
+                           per-model parameters and seeds, failures, ``complete``
+``results.csv``            per-fold scores: ``model, fold (int), metric, group_by, group, value``
+``summary.csv``            across-fold scores: ``model, metric, group_by, group, value``
+                           (fold means; per-group scores averaged over the folds a group was
+                           tested in, and their mean/median)
+``stats.csv``              paired tests (one column set for every task, :data:`STATS_COLUMNS`)
+``leaderboard.csv``        one row per model: headline metrics, gains over the best baseline
+``ablation.csv``           each model intact vs with an input shuffled (tasks with ablations)
+``timings.csv``            fit/predict seconds, sizes and memory per (model, fold)
+``split.csv``              the split file (reusable with ``--split-file``)
+``predictions/``           test predictions of every model (:mod:`.predictions`)
+``extras/``                ``<model>.<table>.csv`` tables a model or task reports about itself
+``report.html``            written by :func:`cellresponse.report.build_report` from these files
+=========================  ===================================================================
+
+Per-fold rows and across-fold rows live in different files, so no consumer can mistake a
+fold mean for a fold. Every file is written atomically (a temporary file, then a rename).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cellresponse._types import PathLike
+from cellresponse._util import jsonable
+from cellresponse.results._predictions import Predictions, predictions_files, read_predictions
+
+FORMAT_VERSION = 1
+RESULT_COLUMNS = ["model", "fold", "metric", "group_by", "group", "value"]
+SUMMARY_COLUMNS = ["model", "metric", "group_by", "group", "value"]
+STATS_COLUMNS = [
+    "model",
+    "reference",
+    "metric",
+    "over",
+    "subset",
+    "alternative",
+    "is_best_baseline",
+    "n",
+    "model_mean",
+    "reference_mean",
+    "median_diff",
+    "statistic",
+    "pvalue",
+]
+TIMING_COLUMNS = ["model", "fold", "fit_s", "predict_s", "n_train", "n_test", "peak_rss_mb", "fallbacks"]
+ABLATION_COLUMNS = ["model", "ablation", "metric", "intact", "ablated", "drop"]
+TABLES: dict[str, tuple[str, list[str] | None]] = {
+    "results": ("results.csv", RESULT_COLUMNS),
+    "summary": ("summary.csv", SUMMARY_COLUMNS),
+    "stats": ("stats.csv", STATS_COLUMNS),
+    "leaderboard": ("leaderboard.csv", None),
+    "ablation": ("ablation.csv", ABLATION_COLUMNS),
+    "timings": ("timings.csv", TIMING_COLUMNS),
+}
+_STR_COLUMNS = {"model": str, "group": str, "group_by": str, "metric": str, "reference": str, "subset": str}
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename (never half-written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def table_bytes(frame: pd.DataFrame, *, index: bool = False) -> bytes:
+    buf = io.StringIO()
+    frame.to_csv(buf, index=index, float_format="%.10g", lineterminator="\n")
+    return buf.getvalue().encode()
+
+
+class ResultsWriter:
+    """Writes the files of one results directory (created if needed); every write is atomic."""
+
+    def __init__(self, out: PathLike) -> None:
+        self.out = Path(out)
+        self.out.mkdir(parents=True, exist_ok=True)
+
+    def table(self, name: str, frame: pd.DataFrame) -> Path:
+        """Write one of :data:`TABLES` (its column set checked)."""
+        filename, columns = TABLES[name]
+        if columns is not None and list(frame.columns) != columns:
+            raise ValueError(f"{filename} must have columns {columns}, got {list(frame.columns)}")
+        path = self.out / filename
+        atomic_write_bytes(path, table_bytes(frame, index=name == "leaderboard"))
+        return path
+
+    def config(self, config: Mapping[str, Any]) -> Path:
+        doc = {"format_version": FORMAT_VERSION, **jsonable(dict(config))}
+        path = self.out / "config.json"
+        atomic_write_bytes(path, (json.dumps(doc, indent=2) + "\n").encode())
+        return path
+
+    def predictions(self, preds: Predictions) -> None:
+        for rel, data in predictions_files(preds).items():
+            atomic_write_bytes(self.out / rel, data)
+
+    def split(self, assignment: pd.DataFrame) -> Path:
+        path = self.out / "split.csv"
+        atomic_write_bytes(path, table_bytes(assignment))
+        return path
+
+    def extras(self, tables: Mapping[tuple[str, str], pd.DataFrame]) -> None:
+        for (model, key), frame in tables.items():
+            safe = model.replace("/", "__")
+            atomic_write_bytes(self.out / "extras" / f"{safe}.{key}.csv", table_bytes(frame))
+
+
+@dataclass
+class Results:
+    """A results directory read back (see the module docstring for each table)."""
+
+    path: Path
+    config: dict[str, Any]
+    results: pd.DataFrame
+    summary: pd.DataFrame
+    stats: pd.DataFrame
+    leaderboard: pd.DataFrame
+    ablation: pd.DataFrame
+    timings: pd.DataFrame
+    split: pd.DataFrame | None
+    _predictions: Predictions | None = field(default=None, repr=False)
+
+    @property
+    def predictions(self) -> Predictions:
+        """Test predictions (read on first use)."""
+        if self._predictions is None:
+            self._predictions = read_predictions(self.path)
+        return self._predictions
+
+    @property
+    def task(self) -> str:
+        return str(self.config["task"])
+
+    @property
+    def kind(self) -> str:
+        return str(self.config["perturbation_kind"])
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.config.get("complete", False))
+
+    def extras(self, key: str) -> dict[str, pd.DataFrame]:
+        """``{model: table}`` of every ``extras/<model>.<key>.csv``."""
+        out = {}
+        for path in sorted((self.path / "extras").glob(f"*.{key}.csv")):
+            model = path.name[: -len(f".{key}.csv")].replace("__", "/")
+            out[model] = _read_csv(path, index=False)
+        return out
+
+
+def _read_csv(path: Path, *, index: bool) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, index_col=0 if index else None, dtype=_STR_COLUMNS, keep_default_na=True)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path} is empty; the run that wrote it did not finish (rerun it)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as err:
+        raise ValueError(f"{path} is not a readable CSV ({type(err).__name__}: {err})") from None
+    for col in ("group", "subset"):
+        if col in frame.columns:
+            frame[col] = frame[col].fillna("")
+    return frame
+
+
+def _read_table(d: Path, name: str) -> pd.DataFrame:
+    filename, columns = TABLES[name]
+    path = d / filename
+    if not path.is_file():
+        return pd.DataFrame(columns=columns or [])
+    frame = _read_csv(path, index=name == "leaderboard")
+    if columns is not None and list(frame.columns) != columns:
+        raise ValueError(f"{path} has columns {list(frame.columns)}; results format {FORMAT_VERSION} has {columns}")
+    if name == "results" and len(frame):
+        frame["fold"] = frame["fold"].astype(int)
+    return frame
+
+
+def read_config(results_dir: PathLike) -> dict[str, Any]:
+    """``config.json`` of a results directory, its format version checked.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the directory has no ``config.json``.
+    ValueError
+        If the file is not JSON or holds another results format (names the version).
+    """
+    d = Path(results_dir)
+    path = d / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{d} is not a cellresponse results directory (no config.json)")
+    try:
+        config = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is not valid JSON ({err}); the directory is damaged") from None
+    version = config.get("format_version") if isinstance(config, dict) else None
+    if version is None:
+        raise ValueError(
+            f"{d} has no results format_version: it was written by cellresponse "
+            f"{config.get('cellresponse_version', '< 0.2') if isinstance(config, dict) else '?'} before results "
+            f"format {FORMAT_VERSION}; this version reads format {FORMAT_VERSION} only (rerun the benchmark)"
+        )
+    if version != FORMAT_VERSION:
+        raise ValueError(
+            f"{d} has results format_version {version!r} (written by cellresponse "
+            f"{config.get('cellresponse_version')}); this version reads format {FORMAT_VERSION} only"
+        )
+    return config
+
+
+def read_results(results_dir: PathLike) -> Results:
+    """Read a results directory written by :func:`cellresponse.evaluate.run_benchmark`.
+
+    Predictions are read on first use of :attr:`Results.predictions`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``results_dir`` is not a results directory.
+    ValueError
+        For another results format, a damaged file or tables of the wrong shape.
+    """
+    d = Path(results_dir)
+    config = read_config(d)
+    tables = {name: _read_table(d, name) for name in TABLES}
+    split = _read_csv(d / "split.csv", index=False) if (d / "split.csv").is_file() else None
+    return Results(path=d, config=config, split=split, **tables)
+
+
+__all__ = [
+    "ABLATION_COLUMNS",
+    "FORMAT_VERSION",
+    "RESULT_COLUMNS",
+    "STATS_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "TABLES",
+    "TIMING_COLUMNS",
+    "Results",
+    "ResultsWriter",
+    "atomic_write_bytes",
+    "read_config",
+    "read_results",
+    "table_bytes",
+]
