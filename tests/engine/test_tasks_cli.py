@@ -191,3 +191,41 @@ def test_train_seed_seeds_the_model(tmp_path):
     a, b = load_model(tmp_path / "m0"), load_model(tmp_path / "m4")
     assert a.random_state == 0 and b.random_state == 4
     assert json.loads((tmp_path / "m4" / "training.json").read_text())["seed"] == 4
+
+
+def test_a_fourth_task_is_one_module_and_one_registration(monkeypatch, tmp_path):
+    """A new task plugs into the same engine, results layout, report and merge."""
+    from dataclasses import replace
+
+    from cellresponse.data.synthetic import make_response_dataset
+    from cellresponse.evaluate import RunOptions, merge_benchmarks, run_benchmark
+    from cellresponse.report import build_report
+    from cellresponse.splits import make_split
+    from cellresponse.tasks import _registry
+    from cellresponse.tasks._scalar import ScalarTask
+
+    monkeypatch.setattr(_registry._REGISTRY, "_entries", dict(_registry._REGISTRY._entries))
+
+    @_registry.register_task("viability")
+    class ViabilityTask(ScalarTask):
+        """Cell viability after a perturbation."""
+
+        split_modes = ("cell_line", "perturbation")
+        baselines = ("global_mean", "drug_mean")
+
+    base = make_response_dataset(n_cell_lines=24, n_genes=10, n_drugs=4, random_state=3)
+    data = replace(base, task="viability", name="viability_panel")
+    split = make_split(data, mode="lco", n_folds=3, seed=0)
+    from cellresponse.models import get_model_class
+
+    for name in ("global_mean", "drug_mean"):
+        cls = get_model_class(name)
+        monkeypatch.setattr(cls, "tasks", (*cls.tasks, "viability"))
+    opts = RunOptions(progress=False)
+    run_benchmark(data, models=[], split=split.select_folds([0]), out=tmp_path / "a", options=opts)
+    run_benchmark(data, models=[], split=split.select_folds([1, 2]), out=tmp_path / "b", options=opts)
+    merged = merge_benchmarks([tmp_path / "a", tmp_path / "b"], out=tmp_path / "m")
+    assert merged.config["task"] == "viability" and set(merged.board.index) == {"global_mean", "drug_mean"}
+    assert "task <b>viability</b>" in build_report(tmp_path / "m").read_text()
+    with pytest.raises(ValueError, match="the viability task accepts"):
+        run_benchmark(data, models=[], split=make_split(data, mode="lpo", n_folds=3), options=opts)

@@ -27,6 +27,7 @@ from cellresponse.data._views import FeatureView
 
 OBS_KEYS = ("cell_line", "perturbation")
 OPTIONAL_OBS = ("dose", "time")
+#: the built-in tasks; a registered task (:mod:`cellresponse.tasks`) may add another name
 TASKS = ("response", "expression", "dependency")
 
 
@@ -81,8 +82,8 @@ class Dataset:
     info: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.task not in TASKS:
-            raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
+        if not isinstance(self.task, str) or not self.task.strip():
+            raise ValueError(f"task must be a task name such as {TASKS}, got {self.task!r}")
         missing = [c for c in OBS_KEYS if c not in self.obs.columns]
         if missing:
             raise ValueError(f"obs is missing required columns {missing}; has {list(self.obs.columns)}")

@@ -151,8 +151,18 @@ def read_predictions(results_dir: Path) -> Predictions:
         raise FileNotFoundError(f"{d} has no complete predictions: missing {missing}")
     try:
         index = json.loads((d / INDEX_FILE).read_text())
-        obs = pd.read_csv(d / OBS_FILE, dtype={"cell_line": str, "drug": str, "compound": str, "gene": str,
-                                               "perturbation": str, "tissue": str, "gene_set": str})
+        obs = pd.read_csv(
+            d / OBS_FILE,
+            dtype={
+                "cell_line": str,
+                "drug": str,
+                "compound": str,
+                "gene": str,
+                "perturbation": str,
+                "tissue": str,
+                "gene_set": str,
+            },
+        )
         with np.load(d / VALUES_FILE, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as err:
