@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("datasets", "ontology", "de"),
     ("features", "splits", "enrich", "explore"),
     ("models",),
+    ("uncertainty",),
     ("explain",),
     ("tasks",),
     ("evaluate",),

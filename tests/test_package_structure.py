@@ -118,8 +118,9 @@ def test_new_packages_keep_keyword_only_signatures():
     import cellresponse.report as report
     import cellresponse.results as results
     import cellresponse.tasks as tasks
+    import cellresponse.uncertainty as uncertainty
 
-    for module in (chem, de, enrich, explore, metrics, ontology, pipeline, report, results, tasks):
+    for module in (chem, de, enrich, explore, metrics, ontology, pipeline, report, results, tasks, uncertainty):
         for name in module.__all__:
             obj = getattr(module, name)
             if not inspect.isfunction(obj):

@@ -7,6 +7,10 @@ drug, smiles).
 
 Expression models: ``--compound-smiles S --cell-line C --dose 10 --time 24`` returns
 the predicted signature (one value per gene).
+
+Every prediction comes with a conformal interval at ``--level`` (default 0.9) and, for
+pairs, its novelty scores and an ``out_of_domain`` flag; a model saved without
+calibration predicts empty bounds and says so.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ def add_parser(sub: Any) -> None:
     for view in ("expression", "mutation", "cnv"):
         p.add_argument(f"--{view}", help=f"CSV of new {view} rows (cell_line, genes...)")
     p.add_argument("--smiles", help="CSV with columns drug, smiles for new drugs")
+    p.add_argument("--level", type=float, default=0.9, help="coverage level of the intervals, in (0, 1)")
     p.add_argument("--out", help="output CSV (default: print)")
     p.set_defaults(func=run)
 
@@ -56,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"{args.smiles} needs columns drug, smiles; has {list(table.columns)}")
         smiles = table.set_index("drug")["smiles"]
     data = pipeline.pairs_dataset(pd.read_csv(args.pairs), reference=reference, cell_views=views, smiles=smiles)
-    preds = pipeline.predict(args.model, data)
+    preds = pipeline.predict(args.model, data, level=args.level)
+    _say_note(preds.attrs.get("note", ""))
     if args.out:
         pipeline.write_table(preds, args.out)
         print(f"cellresponse predict: {len(preds)} predictions written to {args.out}")
@@ -65,17 +71,32 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _say_note(note: str) -> None:
+    import sys
+
+    if note:
+        print(f"cellresponse predict: {note}", file=sys.stderr)
+
+
 def _predict_signature(args: argparse.Namespace) -> int:
-    from cellresponse.models import load_model
-    from cellresponse.models.expression import predict_signature
+    import sys
+
+    from cellresponse.uncertainty import load_calibrated
 
     missing = [f"--{n.replace('_', '-')}" for n in ("cell_line", "dose", "time") if getattr(args, n) is None]
     if missing:
         raise ValueError(f"--compound-smiles also needs {', '.join(missing)}")
-    signature = predict_signature(
-        load_model(args.model), smiles=args.compound_smiles, cell_line=args.cell_line, dose=args.dose, time=args.time
+    table = load_calibrated(args.model).predict_signature(
+        smiles=args.compound_smiles, cell_line=args.cell_line, dose=args.dose, time=args.time, level=args.level
     )
-    table = signature.rename("prediction").rename_axis("gene").reset_index()
+    _say_note(table.attrs.get("note", ""))
+    novelty = table.attrs.get("novelty") or {}
+    if novelty:
+        print(
+            f"cellresponse predict: signature confidence {table.attrs['confidence']:.2f}; "
+            f"out of domain: {bool(novelty.get('out_of_domain'))} {novelty.get('domain_notes') or ''}".rstrip(),
+            file=sys.stderr,
+        )
     if args.out:
         from cellresponse import pipeline
 

@@ -16,7 +16,8 @@ def add_parser(sub: Any) -> None:
         "--valid-fraction",
         type=float,
         default=0.1,
-        help="fraction of groups (cell lines; compounds for expression) held out for early stopping",
+        help="fraction of groups (cell lines; compounds for expression) held out for early stopping and to "
+        "calibrate the prediction intervals (0: a model without intervals)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the model and of the validation holdout")
     p.add_argument("--out", required=True, help="model directory")
@@ -34,4 +35,5 @@ def run(args: argparse.Namespace) -> int:
         data, model=args.model, out=args.out, params=params, valid_fraction=args.valid_fraction, seed=args.seed
     )
     print(f"cellresponse train: {args.model} fitted on {len(data)} {args.dataset} pairs; saved to {args.out}")
+    print(f"cellresponse train: {pipeline.describe_calibration(args.out)}")
     return 0

@@ -1,5 +1,6 @@
 """One (model, fold) cell of a benchmark: fit on the fold's training part, predict its test
-part (and the ablated test parts), collect the model's extra tables, time it.
+part (and the ablated test parts), calibrate intervals on the inner validation part,
+collect the model's extra tables, time it.
 
 A cell never raises for a model's own failure: the error is recorded and the run goes
 on with the other cells.
@@ -22,6 +23,7 @@ import pandas as pd
 from cellresponse.data import Dataset
 from cellresponse.models import make_model
 from cellresponse.tasks import ABLATION_SEP, MEMBER_SEP, Task
+from cellresponse.uncertainty import FoldUncertainty, calibrate_cell
 
 log = logging.getLogger("cellresponse")
 MEMBER_PREDICTIONS = "member_predictions"
@@ -42,6 +44,8 @@ class FoldData:
     test: Dataset
     ablated: dict[str, Dataset]
     last: bool
+    #: novelty and difficulty of the fold (None: the run makes no intervals)
+    uncertainty: FoldUncertainty | None = None
 
 
 @dataclass
@@ -51,6 +55,8 @@ class CellResult:
     model: str
     fold: int
     values: dict[str, np.ndarray] = field(default_factory=dict)
+    #: interval variant -> half-widths of the test predictions (levels on the last axis)
+    intervals: dict[str, np.ndarray] = field(default_factory=dict)
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)
     timing: dict[str, Any] | None = None
     failure: dict[str, Any] | None = None
@@ -69,6 +75,10 @@ def run_cell(name: str, params: Mapping[str, Any], part: FoldData, *, task: Task
         for ablation, data in part.ablated.items():
             out.values[f"{name}{ABLATION_SEP}{ablation}"] = np.asarray(model.predict(data), dtype=np.float32)
         tables = dict(getattr(model, "benchmark_extras", lambda _: {})(part.test))
+        if part.uncertainty is not None:  # conformal intervals from the inner validation part
+            cal = calibrate_cell(model, part.uncertainty, valid=part.valid, test=part.test)
+            out.intervals = cal.halfwidths
+            tables["calibration"] = cal.report
         members = tables.pop(MEMBER_PREDICTIONS, None)
         if members is not None:
             if len(members) != len(part.test):
@@ -80,6 +90,7 @@ def run_cell(name: str, params: Mapping[str, Any], part: FoldData, *, task: Task
     except Exception as err:  # a model's failure is recorded; the other cells still run
         log.error("model %s failed on fold %d: %s", name, part.fold, err)
         out.values = {}
+        out.intervals = {}
         out.failure = {
             "model": name,
             "fold": part.fold,

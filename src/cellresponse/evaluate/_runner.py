@@ -45,6 +45,7 @@ from cellresponse.results import (
 )
 from cellresponse.splits import Split, available_split_modes, check_training_coverage
 from cellresponse.tasks import ScoreContext, Task, check_ablations, check_split_mode, get_task
+from cellresponse.uncertainty import FoldUncertainty, UncertaintyConfig, interval_context, prepare_fold
 
 log = logging.getLogger("cellresponse")
 ABLATION_SEED = 7  # third element of the ablation RNG seed [seed, fold, 7], kept from the first layout
@@ -68,6 +69,9 @@ class RunOptions:
         Show a progress bar.
     config
         The run configuration to record in ``config.json`` (what the user asked).
+    uncertainty
+        Conformal intervals and novelty scores of every model
+        (:class:`cellresponse.uncertainty.UncertaintyConfig`); ``None``: none.
     """
 
     include_baselines: bool = True
@@ -75,6 +79,7 @@ class RunOptions:
     ablations: Sequence[str] | None = None
     progress: bool = True
     config: Mapping[str, Any] | None = None
+    uncertainty: UncertaintyConfig | None = field(default_factory=UncertaintyConfig)
 
 
 @dataclass
@@ -144,11 +149,14 @@ def _resolved_params(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
     return dict(jsonable(model.get_params(deep=False)))
 
 
-def _fold_data(data: Dataset, split: Split, fold_index: int, ablations: Sequence[str], seed: int) -> FoldData:
+def _fold_data(
+    data: Dataset, split: Split, fold_index: int, ablations: Sequence[str], seed: int, opts: RunOptions
+) -> FoldData:
     from cellresponse.tasks import ABLATIONS
 
     f = split.folds[fold_index]
     test = data[f.test]
+    train, valid = data[f.train], data[f.valid] if len(f.valid) else None
     rng = np.random.default_rng([seed, f.fold, ABLATION_SEED])
     ablated = {}
     for name in ablations:
@@ -158,12 +166,27 @@ def _fold_data(data: Dataset, split: Split, fold_index: int, ablations: Sequence
             log.info("fold %d: ablation %s skipped: %s", f.fold, name, err)
     return FoldData(
         fold=f.fold,
-        train=data[f.train],
-        valid=data[f.valid] if len(f.valid) else None,
+        train=train,
+        valid=valid,
         test=test,
         ablated=ablated,
         last=fold_index == split.n_folds - 1,
+        uncertainty=_fold_uncertainty(train, valid, test, f.fold, opts.uncertainty),
     )
+
+
+def _fold_uncertainty(
+    train: Dataset, valid: Dataset | None, test: Dataset, fold: int, config: UncertaintyConfig | None
+) -> FoldUncertainty | None:
+    """Novelty and difficulty of one fold; a failure there is logged and costs the fold its
+    intervals, never the run."""
+    if config is None:
+        return None
+    try:
+        return prepare_fold(train, valid, test, config=config)
+    except (ValueError, KeyError) as err:
+        log.warning("fold %d: no intervals or novelty scores (%s: %s)", fold, type(err).__name__, err)
+        return None
 
 
 def fold_obs(data: Dataset, rows: np.ndarray, fold: int, task: Task) -> pd.DataFrame:
@@ -265,6 +288,8 @@ def run_benchmark(
         ablations=ablations,
         seeds={"split": split.seed, "run": run_seed, "models": {n: resolved[n].get("random_state") for n in names}},
     )
+    if opts.uncertainty is not None:
+        config["uncertainty"] = {**jsonable(opts.uncertainty), "domain_s": {}}
     coverage = _coverage(data, split)
     config["coverage_gaps"] = coverage
     writer = ResultsWriter(out) if out is not None else None
@@ -277,7 +302,9 @@ def run_benchmark(
     with progress_bar(opts.progress) as bar:
         task_id = bar.add_task(f"{data.name} {split.mode}", total=split.n_folds * len(names))
         for i, f in enumerate(split.folds):
-            part = _fold_data(data, split, i, ablations, run_seed)
+            part = _fold_data(data, split, i, ablations, run_seed, opts)
+            if part.uncertainty is not None:
+                config["uncertainty"]["domain_s"][str(f.fold)] = part.uncertainty.seconds
             fold_cells = []
             for name in names:
                 bar.update(task_id, description=f"fold {f.fold} {name}")
@@ -302,8 +329,15 @@ def _fold_predictions(
     for cell in cells:
         values.update(cell.values)
     context = {f"{fold}/{k}": v for k, v in task.fold_context(part.train).items()}
+    obs = fold_obs(data, rows, fold, task)
+    if part.uncertainty is not None:
+        context.update(
+            interval_context(fold, {c.model: c.intervals for c in cells if c.intervals}, part.uncertainty.config.levels)
+        )
+        novelty = part.uncertainty.novelty
+        obs = pd.concat([obs, novelty.set_axis(obs.index)], axis=1)
     return Predictions(
-        obs=fold_obs(data, rows, fold, task),
+        obs=obs,
         y_true=data.y[rows].astype(np.float32),
         values=values,
         target_names=data.target_names,

@@ -19,7 +19,7 @@ from cellresponse.pipeline._benchmark import (
     load_for_config,
     split_for_config,
 )
-from cellresponse.pipeline._train import pairs_dataset, predict, train, write_table
+from cellresponse.pipeline._train import describe_calibration, pairs_dataset, predict, train, write_table
 
 __all__ = [
     "DEConfig",
@@ -28,6 +28,7 @@ __all__ = [
     "benchmark",
     "cell_line_resolver",
     "config_summary",
+    "describe_calibration",
     "load_for_config",
     "pairs_dataset",
     "predict",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,11 @@ import pandas as pd
 from cellresponse._types import PathLike
 from cellresponse._util import jsonable
 from cellresponse.data import Dataset, FeatureView
-from cellresponse.models import ResponseModel, load_model, make_model
+from cellresponse.models import ResponseModel, make_model
 from cellresponse.splits import make_split
+from cellresponse.uncertainty import DEFAULT_LEVEL, CalibratedModel, calibration_summary, load_calibrated
+
+log = logging.getLogger("cellresponse")
 
 
 def train(
@@ -30,7 +34,9 @@ def train(
     ``seed`` seeds the model (its ``random_state``, unless ``params`` sets it) and the
     inner validation part: a ``valid_fraction`` of whole groups held out the way the
     dataset's task holds them out (cell lines for response and dependency, compounds for
-    expression), used for early stopping.
+    expression), used for early stopping and to calibrate the model's prediction intervals
+    (saved in ``<out>/calibration/`` with the applicability domain of the training data;
+    ``valid_fraction=0`` saves a model without intervals).
     """
     from cellresponse.evaluate import seeded_params
     from cellresponse.tasks import get_task
@@ -47,7 +53,11 @@ def train(
         valid = data[fold.valid]
         data = data[train_idx]
     estimator.fit(data, valid=valid)
-    path = estimator.save(out)
+    calibrated = CalibratedModel(estimator, note="trained with valid_fraction=0: no held-out data to calibrate on")
+    if valid is not None and len(valid):
+        # NaN validation predictions are left out of calibration and counted in training.json
+        calibrated = CalibratedModel.calibrate(estimator, train=data, calibration=valid, nan_policy="drop")
+    path = calibrated.save(out)
     meta = {
         "dataset": data.name,
         "task": data.task,
@@ -57,9 +67,25 @@ def train(
         "seed": seed,
         "params": jsonable(resolved),
         "dataset_fingerprint": data.fingerprint(),
+        "calibration": calibration_summary(calibrated),
     }
     (path / "training.json").write_text(json.dumps(meta, indent=2))
     return estimator
+
+
+def describe_calibration(model_dir: PathLike) -> str:
+    """One sentence on what a saved model's intervals rest on (or why it has none)."""
+    calibrated = load_calibrated(model_dir)
+    info = calibration_summary(calibrated)
+    if not info["intervals"]:
+        return str(info["note"])
+    level = calibrated.config.level
+    return (
+        f"intervals calibrated on {info['n_calibration']} held-out values "
+        f"({info['n_nan_dropped']} NaN predictions left out); {info['n_groups']} Mondrian groups, "
+        f"{info.get(f'n_fallback@{level:g}', 0)} of them too small (< {info['min_group_size']} points) at level "
+        f"{level:g} and using the pooled quantile"
+    )
 
 
 def pairs_dataset(
@@ -121,12 +147,25 @@ def pairs_dataset(
     )
 
 
-def predict(model_dir: PathLike, data: Dataset) -> pd.DataFrame:
-    """Predictions of a saved model for every observation of ``data``."""
-    model = load_model(model_dir)
-    pred = model.predict(data)
-    out = data.obs[["cell_line", "perturbation"]].rename(columns={"perturbation": data.perturbation_kind})
-    return out.assign(prediction=pred)
+def predict(model_dir: PathLike, data: Dataset, *, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+    """Predictions of a saved model for every observation of ``data``, with intervals.
+
+    Columns: ``cell_line``, the perturbation, ``prediction``, ``lower``, ``upper``, ``level``,
+    the novelty scores (:data:`cellresponse.uncertainty.NOVELTY_COLUMNS`),
+    ``out_of_domain`` and ``domain_notes``. A model saved without calibration predicts
+    NaN bounds; ``attrs["note"]`` (also logged) says why.
+
+    Raises
+    ------
+    ValueError
+        If ``level`` is not in (0, 1).
+    """
+    calibrated = load_calibrated(model_dir)
+    table = calibrated.predict_table(data, level=level)
+    table.attrs.update(intervals=calibrated.has_intervals, note=calibrated.note)
+    if not calibrated.has_intervals:
+        log.warning("%s: %s", model_dir, calibrated.note)
+    return table
 
 
 def write_table(frame: pd.DataFrame, path: PathLike) -> Path:
@@ -136,4 +175,4 @@ def write_table(frame: pd.DataFrame, path: PathLike) -> Path:
     return p
 
 
-__all__ = ["pairs_dataset", "predict", "train", "write_table"]
+__all__ = ["describe_calibration", "pairs_dataset", "predict", "train", "write_table"]

@@ -11,6 +11,7 @@ from cellresponse.plotting._benchmark import (
     predicted_vs_observed,
     significance,
 )
+from cellresponse.plotting._calibration import coverage_calibration, error_vs_novelty, group_coverage
 from cellresponse.plotting._de import de_figures, heatmap_top_genes, ma_plot, pca_samples, volcano
 from cellresponse.plotting._enrich import enrichment_dotplot
 from cellresponse.plotting._explore import (
@@ -26,14 +27,17 @@ from cellresponse.plotting._leap import plot_combiner_weights, plot_gain, plot_m
 from cellresponse.plotting._vnn import plot_embedding_pca, plot_rlipp_top
 
 __all__ = [
+    "coverage_calibration",
     "cv_scores",
     "de_figures",
     "embedding_scatter",
     "enrichment_dotplot",
+    "error_vs_novelty",
     "explore_figures",
     "figure_to_base64_png",
     "fold_boxes",
     "global_vs_within",
+    "group_coverage",
     "heatmap_top_genes",
     "ma_plot",
     "pca_samples",

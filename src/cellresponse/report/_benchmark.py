@@ -15,7 +15,7 @@ from typing import Any
 from cellresponse._types import PathLike
 from cellresponse.report._html import environment, table_html
 from cellresponse.results import atomic_write_bytes, read_results
-from cellresponse.tasks import ScoreContext, Section, get_task
+from cellresponse.tasks import ScoreContext, Section, calibration_sections, get_task
 
 
 def _render_sections(sections: list[Section]) -> list[dict[str, Any]]:
@@ -75,6 +75,7 @@ def build_report(results_dir: PathLike, *, title: str | None = None) -> Path:
     fig_folds = b64(plots.fold_boxes(per_fold, metrics=fold_metrics, order=order)) if fold_metrics and order else None
     if res.complete:
         sections += task.report_sections(res, ctx)
+        sections += calibration_sections(res, ctx)
     timing_view = None
     if len(res.timings):
         timing_view = res.timings.groupby("model", sort=False)[["fit_s", "predict_s"]].agg(["mean", "sum"]).round(2)

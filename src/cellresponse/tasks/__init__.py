@@ -20,6 +20,7 @@ from cellresponse.tasks._base import (
     per_group_table,
     stats_frame,
 )
+from cellresponse.tasks._calibration import calibration_fold_rows, calibration_sections, calibration_summary
 from cellresponse.tasks._registry import available_tasks, check_split_mode, get_task, register_task
 
 __all__ = [
@@ -32,6 +33,9 @@ __all__ = [
     "Task",
     "available_tasks",
     "base_name",
+    "calibration_fold_rows",
+    "calibration_sections",
+    "calibration_summary",
     "check_ablations",
     "check_split_mode",
     "fold_summary",

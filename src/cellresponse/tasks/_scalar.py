@@ -30,6 +30,7 @@ from cellresponse.tasks._base import (
     per_group_table,
     stats_frame,
 )
+from cellresponse.tasks._calibration import calibration_fold_rows, calibration_summary
 
 #: the baseline whose predictions normalized metrics subtract
 NORMALIZER = "mean_effects"
@@ -77,13 +78,17 @@ class ScalarTask(Task):
             frames.append(scored.assign(model=name))
         if not frames:
             return empty_rows()
-        return pd.concat(frames, ignore_index=True)[FOLD_ROW_COLUMNS]
+        frames.append(calibration_fold_rows(preds, ctx))
+        return pd.concat([f for f in frames if len(f)], ignore_index=True)[FOLD_ROW_COLUMNS]
 
     def summarize(
         self, results: pd.DataFrame, preds: Predictions, ctx: ScoreContext
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         summary = fold_summary(results)
-        return summary, stats_frame(self.paired_rows(summary, ctx))
+        extra, tests = calibration_summary(summary, preds, ctx, best_baseline=self.best_baseline(summary, ctx))
+        if len(extra):
+            summary = pd.concat([summary, extra[summary.columns]], ignore_index=True)
+        return summary, stats_frame([*self.paired_rows(summary, ctx), *tests])
 
     def paired_rows(self, summary: pd.DataFrame, ctx: ScoreContext) -> list[dict[str, Any]]:
         """Paired tests over perturbations on the fold-averaged per-perturbation scores:

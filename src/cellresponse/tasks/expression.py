@@ -30,6 +30,7 @@ from cellresponse.tasks._base import (
     fold_summary,
     stats_frame,
 )
+from cellresponse.tasks._calibration import calibration_fold_rows, calibration_summary
 from cellresponse.tasks._registry import register_task
 
 TRAIN_MEAN = "train_mean"
@@ -156,7 +157,10 @@ class ExpressionTask(Task):
                 min_group_size=ctx.min_group_size,
             )
             frames.append(scored.assign(model=name))
-        return pd.concat(frames, ignore_index=True)[FOLD_ROW_COLUMNS] if frames else empty_rows()
+        if not frames:
+            return empty_rows()
+        frames.append(calibration_fold_rows(preds, ctx))
+        return pd.concat([f for f in frames if len(f)], ignore_index=True)[FOLD_ROW_COLUMNS]
 
     def per_signature(self, preds: Predictions, ctx: ScoreContext) -> dict[str, pd.DataFrame]:
         """Per-signature metrics of every scored name over every fold (rows in ``preds`` order)."""
@@ -180,6 +184,9 @@ class ExpressionTask(Task):
         summary = fold_summary(results)
         per_sig = self.per_signature(preds, ctx)
         best = self.best_baseline(summary, ctx)
+        extra, tests = calibration_summary(summary, preds, ctx, best_baseline=best)
+        if len(extra):
+            summary = pd.concat([summary, extra[summary.columns]], ignore_index=True)
         compounds = preds.obs[ctx.kind].astype(str)
         rows: list[dict[str, Any]] = []
         for model in [m for m in ctx.models if m in per_sig]:
@@ -205,7 +212,7 @@ class ExpressionTask(Task):
                                 **test,
                             }
                         )
-        return summary, stats_frame(rows)
+        return summary, stats_frame([*rows, *tests])
 
     def report_note(self, ctx: ScoreContext, best_baseline: str | None) -> str:
         return (

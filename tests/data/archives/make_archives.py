@@ -4,11 +4,17 @@ Run from the repository root when the results format changes (and bump
 ``cellresponse.results.FORMAT_VERSION``); the directories of older formats stay as they
 are, so the reader's handling of them is tested for ever:
 
-    python tests/data/archives/make_archives.py
+    python tests/data/archives/make_archives.py [--suffix _intervals]
+
+``format1_<task>`` were written before prediction intervals and novelty scores existed;
+``format1_<task>_intervals`` after (``--suffix _intervals``): the same format with the
+optional novelty columns, interval arrays and calibration tables, so both load, render
+and re-score to what they hold.
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 from pathlib import Path
 
@@ -22,6 +28,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--suffix", default="", help="appended to each directory name")
+    suffix = parser.parse_args().suffix
     panels = {
         "response": (make_response_dataset(n_cell_lines=16, n_genes=10, n_drugs=4, random_state=0), "lco",
                      ["ridge_per_drug"], {"ridge_per_drug": {"cell_views": ("expression",)}}),
@@ -33,7 +42,7 @@ def main() -> None:
                        ["ridge_per_drug"], {"ridge_per_drug": {"cell_views": ("expression",)}}),
     }  # fmt: skip
     for task, (data, mode, models, params) in panels.items():
-        out = HERE / f"format{FORMAT_VERSION}_{task}"
+        out = HERE / f"format{FORMAT_VERSION}_{task}{suffix}"
         shutil.rmtree(out, ignore_errors=True)
         split = make_split(data, mode=mode, n_folds=2, seed=0)
         run_benchmark(data, models=models, split=split, out=out, model_params=params,

@@ -1,0 +1,247 @@
+"""Prediction intervals and applicability domain, measured on real data.
+
+Parts (each writes results directories under ``--out`` and prints its figures):
+
+- ``gdsc2``: full GDSC2 ln IC50, leave-cell-line-out and leave-drug-out, 5 folds:
+  ``ridge_per_drug``, ``lightgbm``, ``mlp_expression`` (epochs capped by ``--mlp-epochs``)
+  beside the naive baselines (``tissue_drug_mean`` among them). Coverage at 0.8/0.9/0.95
+  per fold, per-drug coverage, adaptive vs standard width, width vs the best baseline,
+  Mondrian fallbacks, error vs novelty (Spearman and most- vs least-novel decile tests);
+- ``expression``: LINCS A375 plate, leave-compound-out, 5 folds (``expr_ridge`` and the
+  expression baselines): per-gene coverage and the per-signature confidence;
+- ``dependency``: DepMap 22Q1 dependency classes, leave-tissue-out, 5 folds
+  (``ridge_per_drug`` and the baselines): coverage and prediction-set sizes;
+- ``cost``: the same GDSC2 leave-cell-line-out benchmark (folds 0-1) with and without
+  intervals in one process (wall and CPU ratio), and per-pair prediction latency of a
+  saved model with and without intervals;
+- ``show DIR``: print the figures of a results directory written by a part.
+
+The run-internal cost (calibration and novelty seconds against the run's wall time) is
+printed for every part from the ``extras/<model>.calibration.csv`` tables.
+
+    python benchmarks/bench_uncertainty.py gdsc2 --out results/bench_uncertainty [--mlp-epochs 12]
+    python benchmarks/bench_uncertainty.py expression --out results/bench_uncertainty
+    python benchmarks/bench_uncertainty.py dependency --out results/bench_uncertainty
+    python benchmarks/bench_uncertainty.py cost --out results/bench_uncertainty
+    python benchmarks/bench_uncertainty.py show results/bench_uncertainty/gdsc2_lco
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from _measure import cpu_seconds, peak_rss_mib
+
+GDSC_MODELS = ["ridge_per_drug", "lightgbm", "mlp_expression"]
+LEVELS = (0.8, 0.9, 0.95)
+
+
+def _run(ds, *, mode, models, out, params, n_folds=5, options=None):
+    from cellresponse.evaluate import RunOptions, run_benchmark
+    from cellresponse.report import build_report
+    from cellresponse.splits import make_split
+
+    split = make_split(ds, mode=mode, n_folds=n_folds, seed=0)
+    t0, c0, load = time.perf_counter(), cpu_seconds(), os.getloadavg()[0]
+    opts = options or RunOptions(progress=False, config={"benchmark": "bench_uncertainty.py"})
+    res = run_benchmark(ds, models=models, split=split, out=out, model_params=params, seed=0, options=opts)
+    wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    build_report(out)
+    Path(out, "bench_summary.json").write_text(
+        json.dumps({"wall_s": wall, "cpu_s": cpu, "load_before": load, "peak_rss_mb": peak_rss_mib()}, indent=2)
+    )
+    return res
+
+
+# --------------------------------------------------------------------------- figures
+def show(path: Path) -> None:
+    """Print every interval and novelty figure of one results directory."""
+    from cellresponse.results import read_results
+
+    res = read_results(path)
+    kind, models = res.config["perturbation_kind"], res.config["models"]
+    best = res.config.get("best_baseline")
+    r, s = res.results, res.summary
+    overall = s[s["group_by"] == "all"].pivot_table(index="model", columns="metric", values="value")
+    overall = overall.reindex([m for m in models if m in overall.index])
+    print(f"\n=== {path.name}: {res.config['dataset']['name']} {res.config['split']['mode']}, "
+          f"{len(res.config['completed_folds'])} folds; best baseline {best}")  # fmt: skip
+    per_fold = r[(r["group_by"] == "all") & r["metric"].isin(["coverage@0.9", "coverage_standard@0.9"])]
+    span = per_fold.groupby(["model", "metric"])["value"].agg(["min", "max"]).unstack()
+    span.columns = [f"{m.replace('coverage', 'cov')} fold {a}" for a, m in span.columns]
+    cols = {f"coverage@{lv:g}": f"cov {lv:g}" for lv in LEVELS}
+    cols |= {"width@0.9": "width 0.9", "width_standard@0.9": "width std 0.9",
+             "width_mondrian@0.9": "width mondrian 0.9", "width_normalized@0.9": "width normalized 0.9",
+             "width_ratio_standard@0.9": "adaptive/std", "width_ratio_best_baseline@0.9": "width/best baseline",
+             f"per_{kind}_coverage@0.9_within_0.05": f"{kind}s within .05",
+             f"per_{kind}_coverage_standard@0.9_within_0.05": f"{kind}s within .05 (std)",
+             "set_size@0.9": "set size 0.9", "set_empty@0.9": "empty sets 0.9",
+             "signature_confidence@0.9": "sig confidence",
+             "spearman_confidence_vs_pearson@0.9": "rho(conf, pearson)"}  # fmt: skip
+    table = overall[[c for c in cols if c in overall.columns]].rename(columns=cols).join(span)
+    with pd.option_context("display.width", 250, "display.max_columns", 40):
+        print("\nCoverage (fold mean), per-fold range at 0.9, mean width at 0.9:")
+        print(table.round(4).to_string())
+        in_band = (
+            per_fold[per_fold["metric"] == "coverage@0.9"]
+            .groupby("model")["value"]
+            .apply(lambda v: bool(((v >= 0.88) & (v <= 0.92)).all()))
+        )
+        print("\ncoverage@0.9 within [0.88, 0.92] in every fold: " + ", ".join(f"{m}={v}" for m, v in in_band.items()))
+        rho = overall[[c for c in overall.columns if c.startswith("spearman_abs_error_vs_")]]
+        if rho.shape[1]:
+            print("\nSpearman(|error|, novelty), fold mean:")
+            print(rho.rename(columns=lambda c: c.replace("spearman_abs_error_vs_", "")).round(4).to_string())
+        tests = res.stats[res.stats["subset"] == "most vs least novel decile"]
+        if len(tests):
+            print("\nMost vs least novel decile (median |error|; one-sided test, every fold pooled):")
+            view = tests[["model", "metric", "over", "n", "model_mean", "reference_mean", "median_diff", "pvalue"]]
+            print(view.rename(columns={"model_mean": "most_novel", "reference_mean": "least_novel"})
+                  .to_string(index=False, float_format=lambda v: f"{v:.4g}"))  # fmt: skip
+        groups = s[s["group_by"].str.endswith("_group") & (s["metric"] == "median_abs_error")]
+        if len(groups):
+            wide = groups.pivot_table(index=["group_by", "group"], columns="model", values="value")
+            print("\nMedian |error| per novelty group (fold mean):")
+            print(wide[[m for m in models if m in wide.columns]].round(3).to_string())
+    _fallbacks_and_cost(res, path)
+
+
+def _fallbacks_and_cost(res, path: Path) -> None:
+    cal = res.extras("calibration")
+    if not cal:
+        return
+    rows = []
+    for model, t in cal.items():
+        rows.append({
+            "model": model,
+            "n_calibration/fold": t["n_calibration"].mean(),
+            "groups/fold": t["n_groups"].mean(),
+            "fallback groups@0.9/fold": t.get("n_fallback@0.9", pd.Series([np.nan])).mean(),
+            "nan dropped": t["n_nan_dropped"].sum(),
+            "calibrate_s": t["calibrate_s"].sum(),
+            "calibrate_cpu_s": t["calibrate_cpu_s"].sum(),
+        })  # fmt: skip
+    frame = pd.DataFrame(rows).set_index("model")
+    domain_s = sum(res.config.get("uncertainty", {}).get("domain_s", {}).values())
+    timings = res.timings.groupby("model")[["fit_s", "predict_s"]].sum()
+    summary = json.loads((path / "bench_summary.json").read_text()) if (path / "bench_summary.json").is_file() else {}
+    wall = summary.get("wall_s", float(timings.to_numpy().sum()))
+    print("\nCalibration per model (sums over folds):")
+    print(frame.round(3).to_string())
+    added = frame["calibrate_s"].sum() + domain_s
+    print(f"\nCost in this run: calibration {frame['calibrate_s'].sum():.1f} s + novelty/difficulty {domain_s:.1f} s "
+          f"= {added:.1f} s of {wall:.0f} s wall ({added / wall:.1%}); fit+predict of every model "
+          f"{timings.to_numpy().sum():.0f} s")  # fmt: skip
+
+
+# --------------------------------------------------------------------------- parts
+def part_gdsc2(args: argparse.Namespace) -> None:
+    from cellresponse.datasets import load_dataset
+
+    ds = load_dataset("gdsc2", target="ln_ic50")
+    params = {"mlp_expression": {"trainer__epochs": args.mlp_epochs, "trainer__num_threads": 2},
+              "lightgbm": {"n_jobs": 2}}  # fmt: skip
+    for mode in args.splits.split(","):
+        out = Path(args.out) / f"gdsc2_{mode}"
+        _run(ds, mode=mode, models=GDSC_MODELS, out=out, params=params, n_folds=args.folds)
+        show(out)
+
+
+def part_expression(args: argparse.Namespace) -> None:
+    from cellresponse.datasets import load_dataset
+
+    out = Path(args.out) / "a375_compound"
+    _run(load_dataset("lincs_a375"), mode="compound", models=["expr_ridge"], out=out, params={}, n_folds=args.folds)
+    show(out)
+
+
+def part_dependency(args: argparse.Namespace) -> None:
+    from cellresponse.datasets import load_dataset
+
+    out = Path(args.out) / "depmap_classes_lto"
+    ds = load_dataset("depmap22q1_classes")
+    _run(ds, mode="lto", models=["ridge_per_drug"], out=out, params={}, n_folds=args.folds)
+    show(out)
+
+
+def part_cost(args: argparse.Namespace) -> None:
+    """Same process, same folds: the benchmark with and without intervals (alternating, to
+    spread machine load), then per-pair prediction latency of a saved model."""
+    from cellresponse.datasets import load_dataset
+    from cellresponse.evaluate import RunOptions, run_benchmark
+    from cellresponse.splits import make_split
+
+    ds = load_dataset("gdsc2", target="ln_ic50")
+    split = make_split(ds, mode="lco", n_folds=5, seed=0).select_folds([0, 1])
+    models = ["ridge_per_drug", "lightgbm"]
+    runs = []
+    for rep in range(args.repeats):
+        for label, unc in (("with", "default"), ("without", None)):
+            opts = RunOptions(progress=False) if unc else RunOptions(progress=False, uncertainty=None)
+            t0, c0 = time.perf_counter(), cpu_seconds()
+            run_benchmark(ds, models=models, split=split, options=opts, model_params={"lightgbm": {"n_jobs": 2}})
+            runs.append({"rep": rep, "intervals": label, "wall_s": time.perf_counter() - t0,
+                         "cpu_s": cpu_seconds() - c0, "load": os.getloadavg()[0]})  # fmt: skip
+    frame = pd.DataFrame(runs)
+    print("\nGDSC2 LCO folds 0-1, ridge_per_drug + lightgbm + baselines, with and without intervals:")
+    print(frame.round(2).to_string(index=False))
+    med = frame.groupby("intervals")[["wall_s", "cpu_s"]].median()
+    print(f"median wall ratio with/without: {med.loc['with', 'wall_s'] / med.loc['without', 'wall_s']:.3f}; "
+          f"median CPU ratio: {med.loc['with', 'cpu_s'] / med.loc['without', 'cpu_s']:.3f}")  # fmt: skip
+    _latency(ds, Path(args.out) / "latency_model")
+
+
+def _latency(ds, path: Path) -> None:
+    from cellresponse import pipeline
+    from cellresponse.models import load_model
+    from cellresponse.uncertainty import load_calibrated
+
+    pipeline.train(ds, model="ridge_per_drug", out=path, seed=0)
+    model, calibrated = load_model(path), load_calibrated(path)
+    rng = np.random.default_rng(0)
+    rows = []
+    for batch in (1, 100, 10_000):
+        sub = ds[rng.choice(len(ds), size=batch, replace=False)]
+        for label, fn in (("point", lambda d: model.predict(d)), ("with intervals", calibrated.predict_table)):
+            fn(sub)
+            reps = 30 if batch < 10_000 else 5
+            times = []
+            for _ in range(reps):
+                t0 = time.perf_counter()
+                fn(sub)
+                times.append(time.perf_counter() - t0)
+            rows.append({"batch": batch, "predict": label, "median_ms": 1e3 * np.median(times),
+                         "us_per_pair": 1e6 * np.median(times) / batch})  # fmt: skip
+    print("\nPrediction latency, saved ridge_per_drug (median of repeats):")
+    print(pd.DataFrame(rows).round(2).to_string(index=False))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("part", choices=["gdsc2", "expression", "dependency", "cost", "show"])
+    ap.add_argument("path", nargs="?", help="results directory (show)")
+    ap.add_argument("--out", default="results/bench_uncertainty")
+    ap.add_argument("--splits", default="lco,ldo")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--mlp-epochs", type=int, default=12, help="epoch cap of mlp_expression (early stopping applies)")
+    ap.add_argument("--repeats", type=int, default=2, help="cost: alternating runs with and without intervals")
+    args = ap.parse_args()
+    if args.part == "show":
+        if not args.path:
+            ap.error("show needs a results directory")
+        show(Path(args.path))
+        return
+    {"gdsc2": part_gdsc2, "expression": part_expression, "dependency": part_dependency, "cost": part_cost}[args.part](
+        args
+    )
+
+
+if __name__ == "__main__":
+    main()
