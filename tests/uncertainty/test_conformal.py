@@ -7,6 +7,7 @@ import math
 import warnings
 from fractions import Fraction
 
+import crepes  # test-only reference implementation (Makefile pip line)
 import numpy as np
 import pytest
 
@@ -19,8 +20,6 @@ from cellresponse.uncertainty import (
     quantile_rank,
     signature_confidence,
 )
-
-crepes = pytest.importorskip("crepes")
 
 
 def _panel(seed=1, n=997, groups="abcd"):

@@ -28,7 +28,7 @@ def lco(tmp_path_factory):
 
 
 def test_predictions_carry_novelty_and_intervals_of_every_model(lco):
-    ds, split, res, out = lco
+    _ds, _split, res, out = lco
     preds = read_results(out).predictions
     assert set(NOVELTY_COLUMNS) <= set(preds.obs.columns)
     assert (preds.obs["perturbation_novelty"] == 0).all()  # leave-cell-line-out: every drug was trained on
@@ -69,7 +69,7 @@ def test_coverage_width_and_group_rows(lco):
 
 
 def test_scores_are_a_pure_function_of_the_written_predictions(lco):
-    _, _, res, out = lco
+    _, _, _res, out = lco
     written = read_results(out)
     again = score_predictions(written.predictions, ScoreContext.from_config(written.config), get_task("response"))
     a = written.results.set_index(KEY)["value"].sort_index()
