@@ -129,3 +129,13 @@ def test_expression_signature_intervals(synth, tmp_path):
     assert list(table.columns) == ["gene", "prediction", "lower", "upper", "level"]
     assert len(table) == synth.y.shape[1] and (table["upper"] > table["lower"]).all()
     assert 0 <= table.attrs["confidence"] <= 1 and "perturbation_novelty" in table.attrs["novelty"]
+
+
+def test_train_with_nan_validation_predictions_saves_a_model_without_intervals(response_ds, tmp_path, monkeypatch):
+    from cellresponse.models import get_model_class
+
+    monkeypatch.setattr(get_model_class("drug_mean"), "_predict", lambda self, data: np.full(len(data), np.nan))
+    pipeline.train(response_ds, model="drug_mean", out=tmp_path / "m", valid_fraction=0.25)
+    meta = json.loads((tmp_path / "m" / "training.json").read_text())
+    assert not meta["calibration"]["intervals"] and "no finite calibration residual" in meta["calibration"]["note"]
+    assert not load_calibrated(tmp_path / "m").has_intervals

@@ -148,3 +148,22 @@ def test_expression_gets_per_gene_intervals_and_signature_confidence(synth, tmp_
     assert ("expr_ridge", "spearman_confidence_vs_pearson@0.9") in s.index
     assert 0.6 < s[("expr_ridge", "coverage@0.9")] <= 1
     assert "Calibration" in build_report(tmp_path).read_text()
+
+
+def test_nan_validation_predictions_are_dropped_and_counted(response_ds, tmp_path, monkeypatch):
+    from cellresponse.models import get_model_class
+
+    cls = get_model_class("drug_mean")
+    original = cls._predict
+
+    def some_nan(self, data):
+        out = np.asarray(original(self, data), dtype=float).copy()
+        out[:3] = np.nan
+        return out
+
+    monkeypatch.setattr(cls, "_predict", some_nan)
+    split = make_split(response_ds, mode="lco", n_folds=2, seed=0, valid_fraction=0.3)
+    res = run_benchmark(response_ds, models=[], split=split, out=tmp_path, options=QUIET)
+    table = read_results(tmp_path).extras("calibration")["drug_mean"]
+    assert table["n_nan_dropped"].tolist() == [3, 3] and (table["n_calibration"] > 0).all()
+    assert res.results.query("model == 'drug_mean' and metric == 'coverage@0.9'")["value"].notna().all()

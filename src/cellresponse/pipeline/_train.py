@@ -55,8 +55,13 @@ def train(
     estimator.fit(data, valid=valid)
     calibrated = CalibratedModel(estimator, note="trained with valid_fraction=0: no held-out data to calibrate on")
     if valid is not None and len(valid):
-        # NaN validation predictions are left out of calibration and counted in training.json
-        calibrated = CalibratedModel.calibrate(estimator, train=data, calibration=valid, nan_policy="drop")
+        # NaN validation predictions are left out of calibration and counted in training.json;
+        # a model with no finite one is saved without intervals, the reason recorded there
+        try:
+            calibrated = CalibratedModel.calibrate(estimator, train=data, calibration=valid, nan_policy="drop")
+        except ValueError as err:
+            log.warning("%s: saved without intervals: %s", model, err)
+            calibrated = CalibratedModel(estimator, note=f"no intervals: {err}")
     path = calibrated.save(out)
     meta = {
         "dataset": data.name,

@@ -54,7 +54,7 @@ def calibration_summary(
     summary: pd.DataFrame, preds: Predictions, ctx: ScoreContext, *, best_baseline: str | None
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Across-fold interval rows to add to ``summary`` and novelty tests for ``stats``."""
-    rows = calibration_summary_rows(summary, models=ctx.models, best_baseline=best_baseline, kind=ctx.kind)
+    rows = calibration_summary_rows(summary, models=ctx.models, best_baseline=best_baseline)
     tests = novelty_tests(preds, kind=ctx.kind, models=_calibrated_models(preds, ctx))
     return rows, tests
 

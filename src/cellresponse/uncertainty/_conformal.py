@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any, Literal, Self
 
 import numpy as np
+import pandas as pd
 
 from cellresponse._util import examples
 
@@ -179,6 +180,8 @@ class IntervalCalibrator:
             if bad.any():
                 where = examples(np.flatnonzero(bad))
                 raise ValueError(f"sigmas must be finite and > 0; {int(bad.sum())} are not (positions {where})")
+        if nan_policy not in ("raise", "drop"):
+            raise ValueError(f"nan_policy must be 'raise' or 'drop', got {nan_policy!r}")
         nan = ~np.isfinite(flat)
         if nan.any() and nan_policy == "raise":
             rows = np.unique(np.flatnonzero(nan) // max(self.n_targets_, 1))
@@ -186,8 +189,6 @@ class IntervalCalibrator:
                 f"{int(nan.sum())} of {flat.size} calibration residuals are NaN or infinite (rows {examples(rows)}): "
                 "the model predicted NaN for calibration rows; fix the model or fit with nan_policy='drop'"
             )
-        if nan_policy not in ("raise", "drop"):
-            raise ValueError(f"nan_policy must be 'raise' or 'drop', got {nan_policy!r}")
         keep = ~nan
         if not keep.any():
             raise ValueError(f"no finite calibration residual among {flat.size}: every prediction was NaN")
@@ -286,8 +287,7 @@ class IntervalCalibrator:
                 q[None, :] if mondrian else np.full((1, self.n_targets_), pooled), (m, self.n_targets_)
             )
         elif mondrian and groups is not None and self.group_labels_:
-            pos = {g: i for i, g in enumerate(self.group_labels_)}
-            idx = np.array([pos.get(str(g), -1) for g in np.asarray(groups)], dtype=np.int64)
+            idx = pd.Index(self.group_labels_).get_indexer(np.asarray(groups).astype(str))
             base = np.where(idx >= 0, q[np.maximum(idx, 0)], pooled)
         else:
             base = np.full(m, pooled)

@@ -296,7 +296,7 @@ def _decile_test(
 
 # --------------------------------------------------------------------------- across folds
 def calibration_summary_rows(
-    summary: pd.DataFrame, *, models: Sequence[str], best_baseline: str | None, kind: str
+    summary: pd.DataFrame, *, models: Sequence[str], best_baseline: str | None
 ) -> pd.DataFrame:
     """Across-fold rows: each model's mean width relative to the best baseline's at every
     level (``width_ratio_best_baseline@L``), and the fraction of groups whose
