@@ -146,8 +146,8 @@ def part_gdsc2(args: argparse.Namespace) -> None:
     from cellresponse.datasets import load_dataset
 
     ds = load_dataset("gdsc2", target="ln_ic50")
-    params = {"mlp_expression": {"trainer__epochs": args.mlp_epochs, "trainer__num_threads": 2},
-              "lightgbm": {"n_jobs": 2}}  # fmt: skip
+    params = {"mlp_expression": {"trainer__epochs": args.mlp_epochs, "trainer__num_threads": args.threads},
+              "lightgbm": {"n_jobs": args.threads}}  # fmt: skip
     for mode in args.splits.split(","):
         out = Path(args.out) / f"gdsc2_{mode}"
         _run(ds, mode=mode, models=GDSC_MODELS, out=out, params=params, n_folds=args.folds)
@@ -186,7 +186,8 @@ def part_cost(args: argparse.Namespace) -> None:
         for label, unc in (("with", "default"), ("without", None)):
             opts = RunOptions(progress=False) if unc else RunOptions(progress=False, uncertainty=None)
             t0, c0 = time.perf_counter(), cpu_seconds()
-            run_benchmark(ds, models=models, split=split, options=opts, model_params={"lightgbm": {"n_jobs": 2}})
+            params = {"lightgbm": {"n_jobs": args.threads}}
+            run_benchmark(ds, models=models, split=split, options=opts, model_params=params)
             runs.append({"rep": rep, "intervals": label, "wall_s": time.perf_counter() - t0,
                          "cpu_s": cpu_seconds() - c0, "load": os.getloadavg()[0]})  # fmt: skip
     frame = pd.DataFrame(runs)
@@ -232,6 +233,7 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--mlp-epochs", type=int, default=12, help="epoch cap of mlp_expression (early stopping applies)")
     ap.add_argument("--repeats", type=int, default=2, help="cost: alternating runs with and without intervals")
+    ap.add_argument("--threads", type=int, default=1, help="threads of lightgbm and the MLP")
     args = ap.parse_args()
     if args.part == "show":
         if not args.path:

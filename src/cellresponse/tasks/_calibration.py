@@ -78,9 +78,11 @@ def calibration_sections(res: Results, ctx: ScoreContext) -> list[Section]:
     models = [m for m in models if (m, f"coverage@{levels[0]:g}") in overall.index]
     level = 0.9 if 0.9 in levels else levels[len(levels) // 2]
     cal = _calibration_table(overall, models, levels, level, ctx)
+    base = res.config.get("best_baseline")
+    plotted = [m for m in models if m not in ctx.baselines or m == base]  # fitted models and the best baseline
     curve = [
         {"model": m, "variant": v, "level": lev, "coverage": float(overall[(m, f"{stem}@{lev:g}")])}
-        for m in models
+        for m in plotted
         for v, stem in (("adaptive", "coverage"), ("standard", "coverage_standard"))
         for lev in levels
         if (m, f"{stem}@{lev:g}") in overall.index
