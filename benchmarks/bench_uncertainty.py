@@ -14,6 +14,12 @@ Parts (each writes results directories under ``--out`` and prints its figures):
 - ``cost``: the same GDSC2 leave-cell-line-out benchmark (folds 0-1) with and without
   intervals in one process (wall and CPU ratio), and per-pair prediction latency of a
   saved model with and without intervals;
+- ``difficulty``: how the difficulty estimate of the normalized intervals was chosen, on
+  inner validation only: GDSC2 leave-cell-line-out folds 0-1, each fold's inner
+  validation lines cut in halves (calibrate on one, measure coverage and width on the
+  other, and the reverse) for the drug's training spread, the k-nearest-line spread
+  within the drug (k = 5, 10, 20, 50) and the distance of the prediction from the drug's
+  training mean;
 - ``show DIR``: print the figures of a results directory written by a part.
 
 The run-internal cost (calibration and novelty seconds against the run's wall time) is
@@ -23,6 +29,7 @@ printed for every part from the ``extras/<model>.calibration.csv`` tables.
     python benchmarks/bench_uncertainty.py expression --out results/bench_uncertainty
     python benchmarks/bench_uncertainty.py dependency --out results/bench_uncertainty
     python benchmarks/bench_uncertainty.py cost --out results/bench_uncertainty
+    python benchmarks/bench_uncertainty.py difficulty
     python benchmarks/bench_uncertainty.py show results/bench_uncertainty/gdsc2_lco
 """
 
@@ -171,6 +178,77 @@ def part_dependency(args: argparse.Namespace) -> None:
     show(out)
 
 
+def _knn_spread(train, query, k: int) -> np.ndarray:
+    """Std of the drug's training responses in the k training lines nearest in a 50-component
+    PCA of standardized training expression (the drug's overall spread with < 3 values)."""
+    from sklearn.decomposition import PCA
+
+    view = train.cell_view("expression")
+    lines = np.unique(train.cell_lines)
+    x = view.lookup(lines).astype(np.float64)
+    mean, sd = x.mean(0), x.std(0)
+    sd[sd == 0] = 1
+    pca = PCA(n_components=50, svd_solver="randomized", random_state=0).fit((x - mean) / sd)
+    z_train = pca.transform((x - mean) / sd)
+    table = pd.DataFrame({"c": train.cell_lines, "p": train.perturbations, "y": train.y})
+    ymat = table.pivot_table(index="c", columns="p", values="y").reindex(index=lines)
+    overall = ymat.std()
+    qlines = np.unique(query.cell_lines)
+    z = pca.transform((query.cell_view("expression").lookup(qlines).astype(np.float64) - mean) / sd)
+    nearest = np.argsort(((z[:, None, :] - z_train[None, :, :]) ** 2).sum(-1), axis=1, kind="stable")[:, :k]
+    local = {c: ymat.iloc[nearest[i]] for i, c in enumerate(qlines)}
+    out = np.empty(len(query))
+    for i, (c, p) in enumerate(zip(query.cell_lines, query.perturbations, strict=True)):
+        vals = local[c][p].dropna() if p in ymat.columns else pd.Series(dtype=float)
+        out[i] = vals.std() if len(vals) >= 3 else overall.get(p, np.nan)
+    return np.where(np.isfinite(out) & (out > 0), out, np.nanmedian(overall))
+
+
+def _width_at(res, groups, sig, variant, cal, ev) -> tuple[float, float]:
+    """Coverage and mean width at 0.9 on rows ``ev`` of intervals calibrated on rows ``cal``."""
+    from cellresponse.uncertainty import IntervalCalibrator
+
+    fitted = IntervalCalibrator().fit(res[cal], groups=groups[cal], sigmas=None if sig is None else sig[cal])
+    hw = fitted.halfwidth(0.9, variant=variant, groups=groups[ev], sigmas=None if sig is None else sig[ev],
+                          n=int(ev.sum()))  # fmt: skip
+    return float((np.abs(res[ev]) <= hw).mean()), float(2 * hw.mean())
+
+
+def part_difficulty(args: argparse.Namespace) -> None:
+    from cellresponse.datasets import load_dataset
+    from cellresponse.models import make_model
+    from cellresponse.splits import make_split
+    from cellresponse.uncertainty import DomainModel
+
+    ds = load_dataset("gdsc2", target="ln_ic50")
+    split = make_split(ds, mode="lco", n_folds=5, seed=0)
+    rows = []
+    for fold in split.folds[:2]:
+        train, valid = ds[fold.train], ds[fold.valid]
+        domain = DomainModel().fit(train)
+        sigmas = {"drug spread": domain.difficulty(valid)}
+        sigmas |= {f"knn{k} spread": _knn_spread(train, valid, k) for k in (5, 10, 20, 50)}
+        lines = np.unique(valid.cell_lines)
+        half = np.isin(valid.cell_lines, np.random.default_rng(fold.fold).permutation(lines)[: len(lines) // 2])
+        drug_mean = pd.Series(train.y).groupby(train.perturbations).mean().reindex(valid.perturbations).to_numpy()
+        for name in ("ridge_per_drug", "lightgbm", "tissue_drug_mean"):
+            model = make_model(name, **({"random_state": 0, "n_jobs": args.threads} if name == "lightgbm" else {}))
+            pred = model.fit(train, valid=valid).predict(valid).astype(np.float64)
+            res = valid.y - pred
+            cand = {**sigmas, "|prediction - drug mean|": 0.5 * domain.median_sd_ + np.abs(pred - drug_mean)}
+            for cal, ev in ((half, ~half), (~half, half)):
+                for variant in ("standard", "mondrian"):
+                    rows.append((name, variant, "-", *_width_at(res, valid.perturbations, None, variant, cal, ev)))
+                for label, sig in cand.items():
+                    for variant in ("normalized", "mondrian_normalized"):
+                        rows.append((name, variant, label, *_width_at(res, valid.perturbations, sig, variant, cal, ev)))
+    frame = pd.DataFrame(rows, columns=["model", "variant", "difficulty", "coverage", "width"])
+    table = frame.groupby(["model", "variant", "difficulty"], sort=False)[["coverage", "width"]].mean()
+    print("\nInner validation only (GDSC2 LCO folds 0-1, halves of each fold's validation lines), level 0.9:")
+    with pd.option_context("display.max_rows", 200):
+        print(table.round(4).to_string())
+
+
 def part_cost(args: argparse.Namespace) -> None:
     """Same process, same folds: the benchmark with and without intervals (alternating, to
     spread machine load), then per-pair prediction latency of a saved model."""
@@ -226,7 +304,7 @@ def _latency(ds, path: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("part", choices=["gdsc2", "expression", "dependency", "cost", "show"])
+    ap.add_argument("part", choices=["gdsc2", "expression", "dependency", "cost", "difficulty", "show"])
     ap.add_argument("path", nargs="?", help="results directory (show)")
     ap.add_argument("--out", default="results/bench_uncertainty")
     ap.add_argument("--splits", default="lco,ldo")
@@ -240,9 +318,9 @@ def main() -> None:
             ap.error("show needs a results directory")
         show(Path(args.path))
         return
-    {"gdsc2": part_gdsc2, "expression": part_expression, "dependency": part_dependency, "cost": part_cost}[args.part](
-        args
-    )
+    parts = {"gdsc2": part_gdsc2, "expression": part_expression, "dependency": part_dependency, "cost": part_cost,
+             "difficulty": part_difficulty}  # fmt: skip
+    parts[args.part](args)
 
 
 if __name__ == "__main__":
