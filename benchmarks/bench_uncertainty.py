@@ -92,6 +92,9 @@ def show(path: Path) -> None:
              "set_size@0.9": "set size 0.9", "set_empty@0.9": "empty sets 0.9",
              "signature_confidence@0.9": "sig confidence",
              "spearman_confidence_vs_pearson@0.9": "rho(conf, pearson)"}  # fmt: skip
+    for by in ("gene", "cell_line", "tissue"):
+        if by != kind:
+            cols[f"per_{by}_coverage@0.9_within_0.05"] = f"{by}s within .05"
     table = overall[[c for c in cols if c in overall.columns]].rename(columns=cols).join(span)
     with pd.option_context("display.width", 250, "display.max_columns", 40):
         print("\nCoverage (fold mean), per-fold range at 0.9, mean width at 0.9:")
@@ -131,6 +134,8 @@ def _fallbacks_and_cost(res, path: Path) -> None:
             "n_calibration/fold": t["n_calibration"].mean(),
             "groups/fold": t["n_groups"].mean(),
             "fallback groups@0.9/fold": t.get("n_fallback@0.9", pd.Series([np.nan])).mean(),
+            "test groups/fold": t.get("n_test_groups", pd.Series([np.nan])).mean(),
+            "test groups pooled@0.9/fold": t.get("n_test_groups_pooled@0.9", pd.Series([np.nan])).mean(),
             "nan dropped": t["n_nan_dropped"].sum(),
             "calibrate_s": t["calibrate_s"].sum(),
             "calibrate_cpu_s": t["calibrate_cpu_s"].sum(),

@@ -201,3 +201,12 @@ def test_signature_confidence_counts_confident_top_genes():
     assert np.isnan(signature_confidence(pred, np.full_like(pred, np.nan))).all()
     with pytest.raises(ValueError, match="must be equal"):
         signature_confidence(pred, hw[:, :2])
+
+
+def test_pooled_groups_name_the_unseen_and_the_small():
+    res, _, groups = _panel(n=400)
+    groups = groups.astype(object)
+    groups[:12] = "tiny"
+    cal = IntervalCalibrator(min_group_size=30).fit(res, groups=groups)
+    assert cal.pooled_groups(["a", "tiny", "new", "a"], 0.9, variant="mondrian") == ["new", "tiny"]
+    assert cal.pooled_groups(["a", "b"], 0.9, variant="standard") == ["a", "b"]

@@ -300,6 +300,19 @@ class IntervalCalibrator:
             raise ValueError(f"sigmas has shape {sig.shape}; expected {base.shape}")
         return base * sig
 
+    def pooled_groups(
+        self, groups: Sequence[object] | np.ndarray, level: float, *, variant: str = DEFAULT_VARIANT
+    ) -> list[str]:
+        """The groups among ``groups`` whose intervals use the pooled quantile at ``level``:
+        absent from calibration, or too small there (all of them for non-Mondrian variants)."""
+        uniq = sorted({str(g) for g in np.asarray(groups)})
+        mondrian, _ = _parse_variant(variant)
+        if not mondrian or self.vector_:
+            return uniq if not self.vector_ else []
+        _, _, fallback = self.quantiles(level, variant=variant)
+        own = {g for g, fb in zip(self.group_labels_, fallback, strict=True) if not fb}
+        return [g for g in uniq if g not in own]
+
     def report(self, levels: Sequence[float] = LEVELS, *, variant: str | None = None) -> dict[str, Any]:
         """What calibration rested on: points used and dropped, groups, and the groups that
         fell back to the pooled quantile at each level (with examples) under ``variant``

@@ -148,6 +148,9 @@ def calibrate_cell(model: Any, fold: FoldUncertainty, *, valid: Dataset | None, 
         else:
             row.update(cal.report(cfg.levels))
             groups = None if test.is_vector_target else test.perturbations
+            if groups is not None:  # test groups served by the pooled quantile (unseen or too small)
+                pooled = cal.pooled_groups(groups, cfg.level)
+                row.update({"n_test_groups": len(set(groups)), f"n_test_groups_pooled@{cfg.level:g}": len(pooled)})
             for variant in cfg.variants:
                 hw = [
                     cal.halfwidth(level, variant=variant, groups=groups, sigmas=fold.sigma_test, n=len(test))
