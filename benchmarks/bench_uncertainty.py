@@ -26,6 +26,11 @@ The run-internal cost (calibration and novelty seconds against the run's wall ti
 printed for every part from the ``extras/<model>.calibration.csv`` tables.
 
     python benchmarks/bench_uncertainty.py gdsc2 --out results/bench_uncertainty [--mlp-epochs 12]
+    # or as shards run side by side, then merged (re-scored from the written predictions):
+    python benchmarks/bench_uncertainty.py gdsc2 --splits lco --models ridge_per_drug,lightgbm --tag _a
+    python benchmarks/bench_uncertainty.py gdsc2 --splits lco --models mlp_expression --mlp-epochs 4 --tag _b
+    python benchmarks/bench_uncertainty.py merge --shards results/bench_uncertainty/gdsc2_lco_a \
+        results/bench_uncertainty/gdsc2_lco_b --out results/bench_uncertainty/gdsc2_lco
     python benchmarks/bench_uncertainty.py expression --out results/bench_uncertainty
     python benchmarks/bench_uncertainty.py dependency --out results/bench_uncertainty
     python benchmarks/bench_uncertainty.py cost --out results/bench_uncertainty
@@ -160,10 +165,27 @@ def part_gdsc2(args: argparse.Namespace) -> None:
     ds = load_dataset("gdsc2", target="ln_ic50")
     params = {"mlp_expression": {"trainer__epochs": args.mlp_epochs, "trainer__num_threads": args.threads},
               "lightgbm": {"n_jobs": args.threads}}  # fmt: skip
+    models = args.models.split(",")
+    params = {k: v for k, v in params.items() if k in models}
     for mode in args.splits.split(","):
-        out = Path(args.out) / f"gdsc2_{mode}"
-        _run(ds, mode=mode, models=GDSC_MODELS, out=out, params=params, n_folds=args.folds)
+        out = Path(args.out) / f"gdsc2_{mode}{args.tag}"
+        _run(ds, mode=mode, models=models, out=out, params=params, n_folds=args.folds)
         show(out)
+
+
+def part_merge(args: argparse.Namespace) -> None:
+    """Merge shards (other models of the same split) into ``--out`` and print its figures."""
+    from cellresponse.evaluate import merge_benchmarks
+    from cellresponse.report import build_report
+
+    shards = [Path(p) for p in args.shards]
+    merge_benchmarks(shards, out=args.out)
+    walls = [json.loads((p / "bench_summary.json").read_text()) for p in shards if (p / "bench_summary.json").is_file()]
+    if walls:  # the shards ran side by side: their walls add up to one serial run's
+        summary = {k: sum(w[k] for w in walls) for k in ("wall_s", "cpu_s")} | {"merged_from": [str(p) for p in shards]}
+        Path(args.out, "bench_summary.json").write_text(json.dumps(summary, indent=2))
+    build_report(args.out)
+    show(Path(args.out))
 
 
 def part_expression(args: argparse.Namespace) -> None:
@@ -309,8 +331,11 @@ def _latency(ds, path: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("part", choices=["gdsc2", "expression", "dependency", "cost", "difficulty", "show"])
+    ap.add_argument("part", choices=["gdsc2", "expression", "dependency", "cost", "difficulty", "show", "merge"])
     ap.add_argument("path", nargs="?", help="results directory (show)")
+    ap.add_argument("--shards", nargs="+", default=[], help="merge: results directories of one split")
+    ap.add_argument("--models", default=",".join(GDSC_MODELS), help="gdsc2: models of this run (a shard)")
+    ap.add_argument("--tag", default="", help="gdsc2: suffix of the output directory (a shard)")
     ap.add_argument("--out", default="results/bench_uncertainty")
     ap.add_argument("--splits", default="lco,ldo")
     ap.add_argument("--folds", type=int, default=5)
@@ -324,7 +349,7 @@ def main() -> None:
         show(Path(args.path))
         return
     parts = {"gdsc2": part_gdsc2, "expression": part_expression, "dependency": part_dependency, "cost": part_cost,
-             "difficulty": part_difficulty}  # fmt: skip
+             "difficulty": part_difficulty, "merge": part_merge}  # fmt: skip
     parts[args.part](args)
 
 
