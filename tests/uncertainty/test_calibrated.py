@@ -139,3 +139,18 @@ def test_train_with_nan_validation_predictions_saves_a_model_without_intervals(r
     meta = json.loads((tmp_path / "m" / "training.json").read_text())
     assert not meta["calibration"]["intervals"] and "no finite calibration residual" in meta["calibration"]["note"]
     assert not load_calibrated(tmp_path / "m").has_intervals
+
+
+def test_dependency_classes_get_prediction_sets(tmp_path):
+    from tests.conftest import make_dependency_panel
+
+    ds = make_dependency_panel(n_lines=50, n_genes=10, classes=True)
+    train, cal, new = _parts(ds)
+    cm = CalibratedModel.calibrate(make_model("drug_mean").fit(train), train=train, calibration=cal)
+    table = cm.predict_table(new, level=0.9)
+    assert "prediction_set" in table.columns
+    for row in table.itertuples():
+        inside = [c for c in (0.0, 1.0, 2.0) if row.lower <= c <= row.upper]
+        assert row.prediction_set == ";".join(f"{c:g}" for c in inside)
+    covered = [f"{y:g}" in s.split(";") for y, s in zip(new.y, table["prediction_set"], strict=True)]
+    assert np.mean(covered) > 0.7

@@ -16,6 +16,7 @@ import pandas as pd
 from cellresponse.results import Predictions, Results
 from cellresponse.tasks._base import FOLD_ROW_COLUMNS, ScoreContext, Section, Table
 from cellresponse.uncertainty import (
+    CLASS_TARGETS,
     GROUP_TOLERANCE,
     NOVELTY_AXES,
     calibration_summary_rows,
@@ -24,8 +25,6 @@ from cellresponse.uncertainty import (
     novelty_tests,
 )
 
-#: ordered class codes of a class target (:mod:`cellresponse.datasets` dependency classes)
-CLASS_TARGETS: dict[str, tuple[float, ...]] = {"dependency_class": (0.0, 1.0, 2.0)}
 AXIS_LABELS = {
     "perturbation_novelty": "{k} novelty (1 - max Tanimoto to training {k}s)",
     "cell_line_novelty": "cell-line novelty (percentile of distance to training lines)",
@@ -182,4 +181,4 @@ def _novelty_section(res: Results, ctx: ScoreContext, shown: list[str]) -> list[
     return [Section("Error vs novelty", text, figures=figs, tables=tables)]
 
 
-__all__ = ["CLASS_TARGETS", "calibration_fold_rows", "calibration_sections", "calibration_summary"]
+__all__ = ["calibration_fold_rows", "calibration_sections", "calibration_summary"]

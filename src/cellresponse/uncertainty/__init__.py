@@ -25,6 +25,7 @@ from cellresponse.uncertainty._calibrated import (
     save_calibration,
 )
 from cellresponse.uncertainty._conformal import (
+    CLASS_TARGETS,
     DEFAULT_LEVEL,
     DEFAULT_VARIANT,
     LEVELS,
@@ -61,6 +62,7 @@ from cellresponse.uncertainty._scoring import (
 
 __all__ = [
     "CALIBRATION_DIR",
+    "CLASS_TARGETS",
     "DEFAULT_LEVEL",
     "DEFAULT_VARIANT",
     "GROUP_TOLERANCE",

@@ -24,11 +24,13 @@ from cellresponse._types import PathLike
 from cellresponse.data import Dataset
 from cellresponse.models import ResponseModel, load_model
 from cellresponse.uncertainty._conformal import (
+    CLASS_TARGETS,
     DEFAULT_LEVEL,
     DEFAULT_VARIANT,
     IntervalCalibrator,
     NanPolicy,
     check_level,
+    prediction_sets,
     signature_confidence,
 )
 from cellresponse.uncertainty._domain import NOVELTY_COLUMNS, DomainConfig, DomainModel, domain_reasons
@@ -185,7 +187,8 @@ class CalibratedModel:
         self, data: Dataset, *, level: float = DEFAULT_LEVEL, variant: str = DEFAULT_VARIANT
     ) -> pd.DataFrame:
         """Scalar targets: one row per observation with ``cell_line``, the perturbation,
-        ``prediction``, ``lower``, ``upper``, ``level``, the novelty scores,
+        ``prediction``, ``lower``, ``upper``, ``level``, ``prediction_set`` (class targets:
+        the class codes inside the interval, ``;``-joined), the novelty scores,
         ``out_of_domain`` and ``domain_notes``."""
         if data.is_vector_target:
             raise ValueError("predict_table is for scalar targets; use predict_intervals for signatures")
@@ -194,6 +197,11 @@ class CalibratedModel:
         table = keys.reset_index(drop=True).assign(
             prediction=res.prediction, lower=res.lower, upper=res.upper, level=res.level
         )
+        classes = CLASS_TARGETS.get(data.target)
+        if classes is not None:  # class targets: the classes inside the interval
+            members = prediction_sets(res.prediction, (res.upper - res.lower) / 2, classes=classes)
+            labels = [";".join(f"{c:g}" for c, m in zip(classes, row, strict=True) if m) for row in members]
+            table["prediction_set"] = labels if self.has_intervals else ""
         return pd.concat([table, res.novelty.reset_index(drop=True)], axis=1)
 
     def predict_signature(

@@ -35,6 +35,8 @@ VARIANTS = ("standard", "mondrian", "normalized", "mondrian_normalized")
 DEFAULT_VARIANT = "mondrian_normalized"
 #: a Mondrian group with fewer calibration points uses the pooled quantile
 MIN_GROUP_SIZE = 30
+#: ordered class codes of class targets, which get prediction sets (dependency classes)
+CLASS_TARGETS: dict[str, tuple[float, ...]] = {"dependency_class": (0.0, 1.0, 2.0)}
 NanPolicy = Literal["raise", "drop"]
 _EPS = 1e-9
 
@@ -431,6 +433,7 @@ def signature_confidence(prediction: np.ndarray, halfwidth: np.ndarray, *, top_k
 
 
 __all__ = [
+    "CLASS_TARGETS",
     "DEFAULT_LEVEL",
     "DEFAULT_VARIANT",
     "LEVELS",
