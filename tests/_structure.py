@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("io",),
     ("data",),
     ("chem", "metrics", "plotting", "results"),
-    ("datasets", "ontology", "de"),
+    ("datasets", "ontology", "de", "biomarkers"),
     ("features", "splits", "enrich", "explore"),
     ("models",),
     ("explain",),

@@ -19,9 +19,11 @@ from cellresponse.pipeline._benchmark import (
     load_for_config,
     split_for_config,
 )
+from cellresponse.pipeline._biomarkers import BiomarkerConfig, run_biomarkers
 from cellresponse.pipeline._train import pairs_dataset, predict, train, write_table
 
 __all__ = [
+    "BiomarkerConfig",
     "DEConfig",
     "EnrichConfig",
     "ExploreConfig",
@@ -31,6 +33,7 @@ __all__ = [
     "load_for_config",
     "pairs_dataset",
     "predict",
+    "run_biomarkers",
     "run_de",
     "run_enrich",
     "run_explore",
