@@ -8,7 +8,7 @@ its table follows :data:`ASSOCIATION_COLUMNS`. Inputs come from gdsctools' files
 matrices (:meth:`AssociationInputs.align`).
 """
 
-from cellresponse.biomarkers._associations import COLLINEAR_TOL, FEATURE_SKIPS, AssociationSettings, associations
+from cellresponse.biomarkers._associations import COLLINEAR_TOL, FEATURE_SKIPS, associations
 from cellresponse.biomarkers._inputs import MSI_FEATURE, AssociationInputs, dataset_inputs, gdsctools_inputs
 from cellresponse.biomarkers._result import (
     ASSOCIATION_COLUMNS,
@@ -17,6 +17,7 @@ from cellresponse.biomarkers._result import (
     SKIP_COLUMNS,
     AssociationResult,
 )
+from cellresponse.biomarkers._settings import AssociationSettings
 
 __all__ = [
     "ASSOCIATION_COLUMNS",

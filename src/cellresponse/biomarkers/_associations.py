@@ -34,6 +34,7 @@ from cellresponse.biomarkers._result import (
     AssociationResult,
     finish_table,
 )
+from cellresponse.biomarkers._settings import AssociationSettings
 
 #: a feature whose residual sum of squares after the covariates is below this fraction
 #: of its own sum of squares is explained by the covariates (e.g. a mutation found in one
@@ -41,48 +42,6 @@ from cellresponse.biomarkers._result import (
 COLLINEAR_TOL = 1e-9
 #: why a feature is not tested for a drug (see :data:`SKIP_COLUMNS`)
 FEATURE_SKIPS = ("too_few_in_group", "constant", "collinear_with_covariates")
-
-
-@dataclass(frozen=True)
-class AssociationSettings:
-    """Settings of :func:`associations` (gdsctools' defaults where it has one).
-
-    Parameters
-    ----------
-    min_group
-        A binary feature is tested for a drug only if at least this many of the drug's
-        lines carry it and at least this many do not (gdsctools:
-        ``feature_factor_threshold = 3``).
-    min_msi
-        MSI is a covariate for a drug only if each MSI level has at least this many of its
-        lines (gdsctools: ``MSI_factor_threshold = 2``); otherwise it is dropped for that
-        drug and the drop is reported (gdsctools skips the drug's tests instead).
-    min_measurements
-        A drug (in a scope) with fewer measured lines is not tested (gdsctools:
-        ``minimum_nonna_ic50 = 6``).
-    tissue_covariate, msi_covariate
-        Use the tissue / MSI covariates when the inputs have them.
-    per_tissue
-        Also test within each tissue (one scope per tissue; tissue is then no covariate).
-    tissues
-        Restrict the per-tissue analyses to these tissues (default: every tissue).
-    """
-
-    min_group: int = 3
-    min_msi: int = 2
-    min_measurements: int = 6
-    tissue_covariate: bool = True
-    msi_covariate: bool = True
-    per_tissue: bool = False
-    tissues: tuple[str, ...] | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("min_group", "min_msi", "min_measurements"):
-            value = getattr(self, name)
-            if not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.min_measurements < 3:
-            raise ValueError(f"min_measurements must be >= 3 (a slope and its error), got {self.min_measurements}")
 
 
 @dataclass
@@ -324,4 +283,4 @@ def _associations(inputs: AssociationInputs, settings: AssociationSettings) -> A
     )
 
 
-__all__ = ["COLLINEAR_TOL", "FEATURE_SKIPS", "AssociationSettings", "associations"]
+__all__ = ["COLLINEAR_TOL", "FEATURE_SKIPS", "associations"]

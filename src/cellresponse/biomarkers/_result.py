@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from cellresponse.biomarkers._settings import AssociationSettings
 from cellresponse.de import bh_fdr
-
-if TYPE_CHECKING:
-    from cellresponse.biomarkers._associations import AssociationSettings
 
 #: the scope of the pan-cancer tests (per-tissue scopes are named by their tissue)
 PANCAN = "pancan"
