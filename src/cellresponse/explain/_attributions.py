@@ -229,12 +229,60 @@ def top_features(
     return pd.concat(frames, ignore_index=True)[list(CONTRIBUTION_COLUMNS)]
 
 
+#: features permuted per model and fold by :func:`fold_attributions` (one prediction each)
+FOLD_PERMUTED_FEATURES = 50
+
+
+def fold_attributions(model: Any, test: Dataset, *, model_name: str, top: int = 20, seed: int = 0) -> pd.DataFrame:
+    """The attributions a benchmark records for one fitted model on one test fold.
+
+    The model's native method where it has one, else permutation of single features
+    (``FOLD_PERMUTED_FEATURES`` screened candidates), and permutation of each whole view
+    for every model; the ``top`` features of each drug and method. Models that read no
+    cell-line view (the naive baselines) and vector targets get an empty table.
+    """
+    if test.is_vector_target or not model.required_views()[0]:
+        return pd.DataFrame(columns=list(ATTRIBUTION_COLUMNS))
+    methods = ("native", "view_permutation") if native_method(model) else ("permutation", "view_permutation")
+    settings = ExplainSettings(
+        methods=methods,
+        top=top,
+        permutation=PermutationSettings(max_features=FOLD_PERMUTED_FEATURES, random_state=seed),
+    )
+    return attributions(model, test, settings=settings, model_name=model_name)
+
+
+def aggregate_folds(table: pd.DataFrame, *, top: int | None = None) -> pd.DataFrame:
+    """Attributions of several folds as one ranking per (model, drug, method): the mean
+    importance over the folds that explained the drug (a feature missing from a fold's
+    top list counts 0 there), the majority direction, and ``n_rows`` summed."""
+    if table.empty:
+        return pd.DataFrame(columns=list(ATTRIBUTION_COLUMNS))
+    keys = ["model", "drug", "method"]
+    folds = table.groupby(keys)["fold"].nunique().rename("n_folds") if "fold" in table else None
+    summed = (
+        table.groupby([*keys, "view", "feature"], sort=False)
+        .agg(importance=("importance", "sum"), direction=("direction", "mean"))
+        .reset_index()
+    )
+    rows = table.drop_duplicates([*keys, *(["fold"] if "fold" in table else [])]).groupby(keys)["n_rows"].sum()
+    summed = summed.join(rows.rename("n_rows"), on=keys)
+    if folds is not None:
+        summed = summed.join(folds, on=keys)
+        summed["importance"] = summed["importance"] / summed["n_folds"]
+    summed["direction"] = np.sign(summed["direction"])
+    return rank_attributions(summed, top=top)
+
+
 __all__ = [
     "ATTRIBUTION_COLUMNS",
     "CONTRIBUTION_COLUMNS",
+    "FOLD_PERMUTED_FEATURES",
     "METHODS",
     "ExplainSettings",
+    "aggregate_folds",
     "attributions",
+    "fold_attributions",
     "rank_attributions",
     "top_features",
 ]

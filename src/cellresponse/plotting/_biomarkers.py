@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 SENSITIVE_COLOR = "#1f77b4"
 RESISTANT_COLOR = "#d62728"
@@ -128,6 +129,7 @@ def attribution_bars(
         ax.barh(range(len(part)), part["importance"], color=colors)
         ax.set_yticks(range(len(part)), labels, fontsize=6)
         ax.set_title(f"{model}\n{method}", fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(3))
         ax.tick_params(axis="x", labelsize=7)
     fig.suptitle(title or f"{drug}: top features", fontsize=9)
     fig.tight_layout()
