@@ -207,3 +207,28 @@ def test_unscreened_lines_are_left_out_per_drug(toy):
     res = associations(AssociationInputs.align(responses, base.features, tissue=base.tissue, msi=base.msi))
     assert set(res.table.loc[res.table["drug"] == "d1", "n"]) == {50}
     assert set(res.table.loc[res.table["drug"] == "d2", "n"]) == {60}
+
+
+def test_dataset_inputs_take_msi_from_the_view_and_tissue_from_the_annotations():
+    from cellresponse.biomarkers import dataset_inputs
+    from cellresponse.data import Dataset, FeatureView
+
+    rng = np.random.default_rng(0)
+    lines = [f"L{i}" for i in range(30)]
+    values = np.column_stack([(np.arange(30) % 5 == 0), rng.random(30) < 0.4]).astype(np.float32)
+    view = FeatureView("genomic", lines, values, ["MSI_FACTOR", "KRAS_mut"], "binary")
+    obs = pd.DataFrame({"cell_line": lines * 2, "perturbation": ["d1"] * 30 + ["d2"] * 30})
+    data = Dataset(
+        obs=obs,
+        y=rng.normal(size=60),
+        target="ln_ic50",
+        cell_views={"genomic": view},
+        cell_meta=pd.DataFrame({"tissue": ["lung", "skin"] * 15}, index=lines),
+    )
+    inputs = dataset_inputs(data, view="genomic")
+    assert list(inputs.features.columns) == ["KRAS_mut"] and inputs.msi.sum() == 6
+    assert list(inputs.responses.columns) == ["d1", "d2"] and set(inputs.tissue) == {"lung", "skin"}
+    res = associations(inputs)
+    assert set(res.table["covariates"]) == {"tissue+msi"}
+    with pytest.raises(KeyError, match="no cell-line view 'expression'"):
+        dataset_inputs(data, view="expression")
