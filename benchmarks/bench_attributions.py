@@ -135,6 +135,16 @@ def known_biology(table: pd.DataFrame, n_genes: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def save_figures(table: pd.DataFrame, agreement: pd.DataFrame, out: Path) -> None:
+    """Per-drug top features of each model and method, and the agreement between rankings (PNG in ``out``)."""
+    from cellresponse.plotting import agreement_boxes, attribution_bars, save_figure
+
+    for drug in TARGETS:
+        fig = attribution_bars(table[table["view"] == "expression"], drug=drug, top=15)
+        save_figure(fig, out / f"top_features_{drug.split()[0].lower()}", formats=("png",), close=True)
+    save_figure(agreement_boxes(agreement, value="top_overlap"), out / "agreement", formats=("png",), close=True)
+
+
 def main() -> int:
     from cellresponse.biomarkers import associations, dataset_inputs
     from cellresponse.explain import association_agreement, method_agreement, rank_stability
@@ -144,6 +154,7 @@ def main() -> int:
     ap.add_argument("--extra-drugs", type=int, default=8)
     ap.add_argument("--max-features", type=int, default=300)
     ap.add_argument("--seeds", default="0,1")
+    ap.add_argument("--from-tables", action="store_true", help="reuse the attribution tables in --out (no fitting)")
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     out = Path(args.out)
@@ -164,12 +175,17 @@ def main() -> int:
 
     tables, scores = {}, {}
     for seed in seeds:
+        if args.from_tables:
+            tables[seed] = pd.read_csv(out / f"attributions_seed{seed}.csv.gz")
+            continue
         tables[seed], scores[seed], _ = run_seed(ds, seed, args.max_features)
         tables[seed].to_csv(out / f"attributions_seed{seed}.csv.gz", index=False, float_format="%.6g")
+        scores[seed].to_csv(out / f"pearson_seed{seed}.csv")
     first = tables[seeds[0]]
 
-    print(f"\nHeld-out per-drug Pearson (fold 0, seed {seeds[0]}):")
-    print(scores[seeds[0]].loc[list(TARGETS)].round(3).to_string())
+    if scores:
+        print(f"\nHeld-out per-drug Pearson (fold 0, seed {seeds[0]}):")
+        print(scores[seeds[0]].loc[list(TARGETS)].round(3).to_string())
 
     bio = known_biology(first, n_genes)
     bio.to_csv(out / "known_biology.csv", index=False)
@@ -190,6 +206,7 @@ def main() -> int:
     cross = method_agreement(both[both["method"] != "lightgbm_per_drug:permutation"], top=20)
     agree = pd.concat([agree, cross], ignore_index=True)
     agree.to_csv(out / "method_agreement.csv", index=False)
+    save_figures(first, agree, out)
     print("\nAGREEMENT between methods (median over drugs; Spearman over all genes, overlap of the top 20):")
     print(agree.groupby(["model", "pair"])[["spearman", "top_overlap"]].median().round(3).to_string())
 
@@ -211,10 +228,12 @@ def main() -> int:
         stable = rank_stability(first, tables[seeds[1]], top=50)
         stable.to_csv(out / "stability.csv", index=False)
         print(
-            f"\nSTABILITY of each drug's top 50 between seeds {seeds[0]} and {seeds[1]} "
-            "(Spearman over the union of the two top-50 lists; share of the top 50 in both):"
+            f"\nSTABILITY of each drug's top 50 between seeds {seeds[0]} and {seeds[1]} (spearman: over each run's "
+            "top 50, both directions averaged; spearman_all: every gene both ranked; top_overlap: share of the top "
+            "50 in both):"
         )
-        summary = stable.groupby(["model", "method"])[["spearman", "top_overlap"]].agg(["median", "min", "max"])
+        cols = ["spearman", "spearman_all", "top_overlap"]
+        summary = stable.groupby(["model", "method"])[cols].agg(["median", "min", "max"])
         print(summary.round(3).to_string())
     print(f"\npeak RSS {peak_rss_mib():.0f} MiB; CPU time {cpu_seconds():.0f} s (user+sys)")
     return 0

@@ -79,10 +79,17 @@ def association_agreement(
 
 
 def rank_stability(first: pd.DataFrame, second: pd.DataFrame, *, top: int = 50) -> pd.DataFrame:
-    """Stability of each (model, method, drug) ranking between two runs (e.g. two split
-    seeds): Spearman of the importances over the union of the two top-``top`` lists
-    (a feature outside one run's table counts as that run's least important) and the
-    share of the top ``top`` found in both."""
+    """Stability of each (model, method, drug) ranking between two runs (e.g. two split seeds).
+
+    ``spearman``: Spearman correlation, over one run's top ``top`` features, of their
+    importances in the two runs, averaged over the two directions (a feature the other
+    run did not rank counts as its least important); ``spearman_all``: over every feature
+    both runs ranked; ``top_overlap``: share of the top ``top`` found in both.
+
+    The correlation over the *union* of the two top lists is not used: features in one
+    list only are high in one run and low in the other by construction, which makes that
+    correlation negative whenever the lists differ.
+    """
     rows = []
     keys = ["model", "method", "drug"]
     b_groups = {k: g for k, g in second.groupby(keys, sort=False)}
@@ -93,12 +100,22 @@ def rank_stability(first: pd.DataFrame, second: pd.DataFrame, *, top: int = 50) 
         sa = a.set_index(_key(a))["importance"]
         sb = b.set_index(_key(b))["importance"]
         k = min(top, len(sa), len(sb))
-        union = sa.nlargest(k).index.union(sb.nlargest(k).index)
-        va = sa.reindex(union).fillna(sa.min()).to_numpy(float)
-        vb = sb.reindex(union).fillna(sb.min()).to_numpy(float)
-        overlap = len(set(sa.nlargest(k).index) & set(sb.nlargest(k).index)) / k if k else float("nan")
-        rows.append((*key, int(union.size), _spearman(va, vb), overlap))
-    return pd.DataFrame(rows, columns=[*keys, "n_union", "spearman", "top_overlap"])
+        head_a, head_b = sa.nlargest(k).index, sb.nlargest(k).index
+        within = [
+            _spearman(x[head].to_numpy(float), y.reindex(head).fillna(y.min()).to_numpy(float))
+            for x, y, head in ((sa, sb, head_a), (sb, sa, head_b))
+        ]
+        shared = sa.index.intersection(sb.index)
+        rows.append(
+            (
+                *key,
+                k,
+                float(np.nanmean(within)) if not np.isnan(within).all() else float("nan"),
+                _spearman(sa[shared].to_numpy(float), sb[shared].to_numpy(float)),
+                len(set(head_a) & set(head_b)) / k if k else float("nan"),
+            )
+        )
+    return pd.DataFrame(rows, columns=[*keys, "n_top", "spearman", "spearman_all", "top_overlap"])
 
 
 def feature_ranks(

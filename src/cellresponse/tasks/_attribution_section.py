@@ -17,8 +17,8 @@ FEATURES_LISTED = 5
 def attribution_sections(res: Results, ctx: ScoreContext) -> list[Section]:
     """One section: recurrent top features per model, per-drug top features of the
     best-predicted drugs (figures), and the views' permutation importance."""
-    from cellresponse.explain import aggregate_folds
-    from cellresponse.plotting import attribution_bars
+    from cellresponse.explain import aggregate_folds, method_agreement
+    from cellresponse.plotting import agreement_boxes, attribution_bars
 
     extras = res.extras("attributions")
     if not extras:
@@ -63,13 +63,21 @@ def attribution_sections(res: Results, ctx: ScoreContext) -> list[Section]:
         tables.append(Table(pd.concat(listed, axis=1)))
     if len(view_table):
         tables.append(Table(view_table))
+    # every feature-level ranking against every other (models and methods), per drug
+    pooled = features.assign(method=features["model"] + ":" + features["method"], model="all")
+    agreement = method_agreement(pooled, top=10)
+    if len(agreement):
+        figures.append(agreement_boxes(agreement, value="top_overlap", title="Overlap of the top 10 features"))
+        tables.append(Table(agreement.groupby("pair")[["n_shared", "spearman", "top_overlap"]].median()))
     text = (
         f"Top features of each model per {kind}, fitted on the training folds and computed on the test folds, "
         "averaged over folds: standardized coefficients of linear models, mean absolute TreeSHAP contributions "
         "of LightGBM, and for other models the drop in the held-out per-"
-        f"{kind} Pearson when one feature is permuted across the test lines (screened candidates). The last "
-        "table is the drop when a whole view is permuted. Figures: the best-predicted "
-        f"{kind}s of the best explained model (red: a higher value raises the predicted response)."
+        f"{kind} Pearson when one feature is permuted across the test lines (screened candidates). The last two "
+        "tables: the drop when a whole view is permuted, and the agreement between rankings (median over "
+        f"{kind}s of the Spearman correlation over the features both list and of the overlap of their top 10). "
+        f"Figures: the best-predicted {kind}s of the best explained model (red: a higher value raises the "
+        "predicted response) and the overlap of the rankings."
     )
     return [Section("What drives the predictions", text, figures=figures, tables=tables)]
 
