@@ -209,3 +209,12 @@ def test_embedded_plate_is_package_data_and_small():
     assert "BSD 3-Clause" in (folder / "LICENSE_DATA.md").read_text()
     pyproject = (Path(cellresponse.__file__).parents[2] / "pyproject.toml").read_text()
     assert '"_embedded/*/*"' in pyproject and '"service/static/*"' in pyproject
+
+
+def test_a_failed_cross_validation_is_recorded_not_fatal(tmp_path):
+    from cellresponse.data.synthetic import make_response_dataset
+
+    data = make_response_dataset(n_cell_lines=3, n_genes=5, n_drugs=2, random_state=0)
+    pipeline.train(data, model="drug_mean", out=tmp_path / "m", valid_fraction=0.0, cv_folds=5)
+    bundle = pipeline.read_bundle(tmp_path / "m")
+    assert bundle.info["scores"] is None and bundle.info["scores_note"].startswith("cross-validation failed")

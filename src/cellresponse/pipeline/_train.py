@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,13 @@ def train(
     resolved = seeded_params(model, params or {}, seed)
     estimator = make_model(model, **resolved)
     full = data
-    scores = cv_scores(full, model=model, params=params, n_folds=cv_folds, seed=seed) if cv_folds else None
+    scores, note = None, f"not cross-validated (cv_folds={cv_folds})"
+    if cv_folds:
+        try:
+            scores = cv_scores(full, model=model, params=params, n_folds=cv_folds, seed=seed)
+        except ValueError as err:  # e.g. fewer groups than folds: the model is still trained
+            note = f"cross-validation failed: {err}"
+            logging.getLogger("cellresponse").warning("train: %s", note)
     valid = None
     split_hash = None
     if valid_fraction > 0:
@@ -67,7 +74,7 @@ def train(
     path = estimator.save(out)
     extras = dict(bundle_extras or {})
     if scores is None:
-        extras.setdefault("scores_note", "not cross-validated (cv_folds=0)")
+        extras.setdefault("scores_note", note)
     record = TrainingRecord(
         seed=seed,
         valid_fraction=valid_fraction,

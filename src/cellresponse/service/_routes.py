@@ -137,13 +137,14 @@ def _predict(model: ServedModel, body: ResponseRequest, cells: list[str], drugs:
     """Known IDs: the precomputed table; anything new: the library function."""
     cols = None if (omics or body.smiles) else model.lookup(cells, drugs)
     if cols is None:
-        frame = predict_response(
-            model.bundle,
-            pd.DataFrame({"cell_line": cells, "drug": drugs}),
-            omics=omics or None,
-            smiles=body.smiles,
-            on_unknown=body.on_unknown,
-        )
+        with model.lock:
+            frame = predict_response(
+                model.bundle,
+                pd.DataFrame({"cell_line": cells, "drug": drugs}),
+                omics=omics or None,
+                smiles=body.smiles,
+                on_unknown=body.on_unknown,
+            )
         cols = {str(c): frame[c].to_numpy() for c in frame.columns if c not in ("cell_line", "drug")}
     return {
         "model": model.name,
@@ -159,6 +160,11 @@ def _parse_and_predict(model: ServedModel, body: ResponseRequest, cells: list[st
 
 
 def _signature(model: ServedModel, body: ExpressionRequest) -> dict[str, Any]:
+    with model.lock:
+        return _signature_unlocked(model, body)
+
+
+def _signature_unlocked(model: ServedModel, body: ExpressionRequest) -> dict[str, Any]:
     sig = predict_expression(
         model.bundle,
         cell_line=body.cell_line,
@@ -209,10 +215,17 @@ def _repurpose(model: ServedModel, body: RepurposingRequest) -> dict[str, Any]:
     library = {e.name: e.smiles for e in body.library} if body.library else None
     if library is not None and len(library) != len(body.library or []):
         raise QueryError("library: duplicated compound names", field="library")
-    result = repurpose(
-        model.bundle, query, cell_line=body.cell_line, dose=body.dose, time=body.time, mode=body.mode,
-        library=library, allow_missing_genes=body.allow_missing_genes,
-    )  # fmt: skip
+    with model.lock:
+        result = repurpose(
+            model.bundle,
+            query,
+            cell_line=body.cell_line,
+            dose=body.dose,
+            time=body.time,
+            mode=body.mode,
+            library=library,
+            allow_missing_genes=body.allow_missing_genes,
+        )
     table = result.table if body.top_n is None else result.table.head(body.top_n)
     return {
         "model": model.name,

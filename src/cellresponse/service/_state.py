@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,13 +70,19 @@ class ServiceSettings:
 
 @dataclass(eq=False)
 class ServedModel:
-    """A bundle under its served name, with the known-pairs table of a response bundle."""
+    """A bundle under its served name, with the known-pairs table of a response bundle.
+
+    ``lock`` serializes calls into the model: estimators are not promised to be
+    thread-safe (a torch model sets its thread count and RNG around ``predict``), and the
+    pool runs requests in several threads. Table lookups need no lock.
+    """
 
     name: str
     bundle: Bundle
     table: dict[str, np.ndarray] | None = None
     cell_pos: dict[str, int] = field(default_factory=dict)
     drug_pos: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def task(self) -> str:
