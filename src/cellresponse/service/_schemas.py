@@ -64,6 +64,21 @@ class ResponseRequest(_Strict):
     status, never a fallback value.
     """
 
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [
+                {"model": "gdsc2-demo-ridge", "cell_lines": ["ACH-000004"], "drugs": ["Docetaxel", "Camptothecin"]},
+                {
+                    "model": "gdsc2-demo-enet",
+                    "pairs": [{"cell_line": "ACH-000004", "drug": "aspirin"}],
+                    "smiles": {"aspirin": "CC(=O)Oc1ccccc1C(=O)O"},
+                },
+            ]
+        },
+    )
+
     model: ModelName | None = Field(default=None, description="served model name (default: the only response model)")
     pairs: list[Pair] | None = Field(default=None, max_length=MAX_PAIRS_SCHEMA)
     cell_lines: list[EntityId] | None = Field(default=None, max_length=MAX_IDS)
@@ -100,6 +115,24 @@ class CompoundQuery(_Strict):
 
 class ExpressionRequest(CompoundQuery):
     """One signature: a compound (ID or SMILES) in a cell line at a dose and time."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "a375-expr-ridge",
+                    "compound": "vemurafenib",
+                    "cell_line": "A375",
+                    "dose": 1.0,
+                    "time": 24,
+                    "top_n": 10,
+                    "curve_genes": ["DUSP6", "MYC"],
+                },
+            ]
+        },
+    )
 
     model: ModelName | None = None
     cell_line: EntityId
@@ -148,6 +181,25 @@ class RepurposingRequest(_Strict):
     similar first, ``reverse`` the most opposite. The library is the model's compounds, or
     ``library`` (names and SMILES).
     """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "a375-expr-ridge",
+                    "up": ["DUSP6", "FOSL1"],
+                    "down": ["JUN"],
+                    "cell_line": "A375",
+                    "dose": 10,
+                    "time": 24,
+                    "mode": "reverse",
+                    "top_n": 10,
+                },
+            ]
+        },
+    )
 
     model: ModelName | None = None
     up: list[GeneName] | None = Field(default=None, max_length=2000)
