@@ -16,6 +16,8 @@ import pytest
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
+# A busy 2-core machine can take seconds per answer: wait up to 30 s for rendered text.
+expect.set_options(timeout=30_000)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
@@ -48,6 +50,7 @@ def browser(tmp_path_factory):
 @pytest.fixture
 def page(browser, base_url):
     page = browser.new_page()
+    page.set_default_timeout(30_000)
     outside: list[str] = []
     errors: list[str] = []
     page.on("request", lambda r: None if r.url.startswith((base_url, "data:", "blob:")) else outside.append(r.url))

@@ -218,3 +218,31 @@ def test_a_failed_cross_validation_is_recorded_not_fatal(tmp_path):
     pipeline.train(data, model="drug_mean", out=tmp_path / "m", valid_fraction=0.0, cv_folds=5)
     bundle = pipeline.read_bundle(tmp_path / "m")
     assert bundle.info["scores"] is None and bundle.info["scores_note"].startswith("cross-validation failed")
+
+
+def test_interval_and_novelty_columns_flow_into_response_rows():
+    """Columns a calibrated bundle's predictions carry reach the JSON rows unchanged."""
+    from cellresponse.service._routes import _rows
+
+    cols = {
+        "prediction": np.array([1.5, np.nan]),
+        "lower": np.array([1.0, np.nan]),
+        "upper": np.array([2.0, np.nan]),
+        "level": np.array([0.9, 0.9]),
+        "flag": np.array(["", "outside domain"], dtype=object),
+        "novelty_drug": np.array([0.2, 0.95]),
+    }
+    rows = _rows(["a", "b"], ["d1", "d2"], cols)
+    assert rows[0] == {
+        "cell_line": "a",
+        "drug": "d1",
+        "prediction": 1.5,
+        "lower": 1.0,
+        "upper": 2.0,
+        "level": 0.9,
+        "flag": "",
+        "novelty": {"drug": 0.2},
+    }
+    assert (
+        rows[1]["prediction"] is None and rows[1]["flag"] == "outside domain" and rows[1]["novelty"] == {"drug": 0.95}
+    )
