@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("evaluate",),
     ("report",),
     ("pipeline",),
-    ("cli",),
+    ("cli", "service"),
 )
 MAX_LINES = 600
 MAX_PARAMS = 8
