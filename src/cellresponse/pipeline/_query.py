@@ -19,6 +19,8 @@ from cellresponse.data import Dataset, FeatureView
 from cellresponse.pipeline._bundle import Bundle
 
 OnUnknown = Literal["error", "nan"]
+#: most features per prediction ``predict_response(top_features=...)`` returns
+MAX_TOP = 50
 #: largest omics table one call accepts (rows x features), a guard against memory blow-up
 MAX_OMICS_CELLS = 20_000_000
 
@@ -193,6 +195,28 @@ def _pair_columns(pairs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _explain_rows(bundle: Bundle, data: Dataset, k: int) -> list[list[dict[str, object]] | None]:
+    """The ``k`` largest contributions to each prediction of ``data`` (None where the model
+    predicted without features, e.g. a drug it never saw)."""
+    from cellresponse.explain import native_method, top_features
+
+    model = bundle.model()
+    if native_method(model) is None:
+        raise QueryError(
+            f"top_features: model {bundle.name!r} ({getattr(model, 'registry_name', type(model).__name__)}) has no "
+            "per-prediction attributions (linear and LightGBM models have them)",
+            field="top_features",
+        )
+    table = top_features(model, data, k=k)
+    out: list[list[dict[str, object]] | None] = [None] * len(data)
+    for row, part in table.groupby("row", sort=True):
+        out[int(row)] = [
+            {"view": str(v), "feature": str(f), "value": float(x), "contribution": float(c)}
+            for v, f, x, c in zip(part["view"], part["feature"], part["value"], part["contribution"], strict=True)
+        ]
+    return out
+
+
 def predict_response(
     bundle: Bundle,
     pairs: pd.DataFrame,
@@ -200,6 +224,7 @@ def predict_response(
     omics: Mapping[str, pd.DataFrame] | None = None,
     smiles: Mapping[str, str] | None = None,
     on_unknown: OnUnknown = "error",
+    top_features: int = 0,
 ) -> pd.DataFrame:
     """Predicted response of every (cell line, drug) pair with a response bundle's model.
 
@@ -221,11 +246,17 @@ def predict_response(
         ``"error"`` (default): unknown IDs raise :class:`QueryError` naming them with the
         closest known IDs. ``"nan"``: their rows get NaN and a ``status`` column says why;
         never a fallback value.
+    top_features
+        With ``k > 0``, a ``top_features`` column: per prediction the ``k`` features with the
+        largest contributions (``view``, ``feature``, ``value``, ``contribution``; see
+        :func:`cellresponse.explain.top_features`), None for rows not predicted. Linear and
+        LightGBM models only.
 
     Returns
     -------
     pandas.DataFrame
-        ``cell_line``, ``drug`` (as given), ``prediction``; ``status`` with ``on_unknown="nan"``.
+        ``cell_line``, ``drug`` (as given), ``prediction``; ``status`` with ``on_unknown="nan"``;
+        ``top_features`` when asked.
 
     Raises
     ------
@@ -239,6 +270,10 @@ def predict_response(
         )
     if on_unknown not in ("error", "nan"):
         raise QueryError(f"on_unknown must be 'error' or 'nan', got {on_unknown!r}", field="on_unknown")
+    if not isinstance(top_features, int) or isinstance(top_features, bool) or not 0 <= top_features <= MAX_TOP:
+        raise QueryError(
+            f"top_features must be an integer in [0, {MAX_TOP}], got {top_features!r}", field="top_features"
+        )
     table = _pair_columns(pairs)
     new_cells = _check_omics(bundle, omics or {})
     cell_ids: set[str] = set()
@@ -275,11 +310,17 @@ def predict_response(
             raise QueryError(unknown_message(unknown, known_drugs, what="drug", field="drug"), field="drug")
     ok = ~(bad_cell | bad_drug)
     pred = np.full(len(table), np.nan, dtype=np.float64)
+    explained: list[list[dict[str, object]] | None] = [None] * len(table)
     if ok.any():
         rows = pd.DataFrame({"cell_line": cells[ok].to_numpy(), "drug": table["drug"][ok].to_numpy()})
         data = response_dataset(bundle, rows, new_cells=new_cells, new_drugs=new_drugs)
         pred[ok] = bundle.model().predict(data)
+        if top_features:
+            for pos, feats in zip(np.flatnonzero(ok), _explain_rows(bundle, data, top_features), strict=True):
+                explained[pos] = feats
     out = table.assign(prediction=pred)
+    if top_features:
+        out["top_features"] = explained
     if on_unknown == "nan":
         status = np.where(bad_cell, "unknown cell line", np.where(bad_drug, "unknown drug", "ok"))
         out["status"] = status

@@ -28,6 +28,7 @@ from cellresponse.pipeline import (
 from cellresponse.service._errors import ServiceError, validation_message
 from cellresponse.service._parse import omics_frames, read_upload
 from cellresponse.service._schemas import (
+    MAX_EXPLAINED_PAIRS,
     ErrorBody,
     ExpressionRequest,
     ExpressionResult,
@@ -98,6 +99,7 @@ def _rows(cells: list[str], drugs: list[str], cols: dict[str, np.ndarray]) -> li
     pred = cols["prediction"]
     extra = {k: v for k, v in cols.items() if k not in ("prediction", "cell_line", "drug")}
     novelty = [k for k in extra if k.startswith("novelty")]
+    explained = extra.get("top_features")
     plain = [k for k in extra if k in ("status", "lower", "upper", "level", "flag")]
     out = []
     for i, (c, d) in enumerate(zip(cells, drugs, strict=True)):
@@ -107,6 +109,8 @@ def _rows(cells: list[str], drugs: list[str], cols: dict[str, np.ndarray]) -> li
             row[k] = value if isinstance(value, str) else _num(value)
         if novelty:
             row["novelty"] = {k.removeprefix("novelty_"): _num(extra[k][i]) for k in novelty}
+        if explained is not None:
+            row["top_features"] = explained[i]
         out.append(row)
     return out
 
@@ -130,12 +134,18 @@ def _pairs(body: ResponseRequest, limit: int) -> tuple[list[str], list[str]]:
         raise ServiceError(422, "pairs: no (cell line, drug) pairs given", field="pairs")
     if len(cells) > limit:
         raise ServiceError(422, f"pairs: {len(cells)} pairs exceed the limit of {limit} per request", field="pairs")
+    if body.top_features and len(cells) > MAX_EXPLAINED_PAIRS:
+        raise ServiceError(
+            422,
+            f"top_features: asked for {len(cells)} pairs; at most {MAX_EXPLAINED_PAIRS} per request are explained",
+            field="top_features",
+        )
     return cells, drugs
 
 
 def _predict(model: ServedModel, body: ResponseRequest, cells: list[str], drugs: list[str], omics: dict) -> dict:
     """Known IDs: the precomputed table; anything new: the library function."""
-    cols = None if (omics or body.smiles) else model.lookup(cells, drugs)
+    cols = None if (omics or body.smiles or body.top_features) else model.lookup(cells, drugs)
     if cols is None:
         with model.lock:
             frame = predict_response(
@@ -144,6 +154,7 @@ def _predict(model: ServedModel, body: ResponseRequest, cells: list[str], drugs:
                 omics=omics or None,
                 smiles=body.smiles,
                 on_unknown=body.on_unknown,
+                top_features=body.top_features,
             )
         cols = {str(c): frame[c].to_numpy() for c in frame.columns if c not in ("cell_line", "drug")}
     return {

@@ -26,6 +26,9 @@ FiniteFloat = Annotated[float, Field(ge=-1e12, le=1e12)]
 MAX_PAIRS_SCHEMA = 1_000_000
 MAX_IDS = 100_000
 MAX_SMILES = 10_000
+#: features per prediction, and pairs per request, when top features are asked for
+MAX_TOP_FEATURES = 20
+MAX_EXPLAINED_PAIRS = 1_000
 
 
 class _Strict(BaseModel):
@@ -86,6 +89,23 @@ class ResponseRequest(_Strict):
     omics: dict[ViewName, OmicsInput] | None = Field(default=None, max_length=16)
     smiles: dict[EntityId, Smiles] | None = Field(default=None, max_length=MAX_SMILES)
     on_unknown: Literal["error", "nan"] = "error"
+    top_features: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_TOP_FEATURES,
+        description="per prediction, the features with the largest contributions to it (linear and LightGBM models; "
+        f"at most {MAX_EXPLAINED_PAIRS} pairs per request)",
+    )
+
+
+class FeatureContribution(BaseModel):
+    """One feature behind a prediction: its view, name, model input value (standardized on the
+    training lines, a component score or a 0/1 tissue) and signed contribution (target units)."""
+
+    view: str
+    feature: str
+    value: float
+    contribution: float
 
 
 class ResponseRow(BaseModel):
@@ -98,6 +118,7 @@ class ResponseRow(BaseModel):
     level: float | None = None
     novelty: dict[str, float | None] | None = None
     flag: str | None = None
+    top_features: list[FeatureContribution] | None = None
 
 
 class ResponseResult(BaseModel):
