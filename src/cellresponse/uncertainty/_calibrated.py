@@ -226,6 +226,27 @@ class CalibratedModel:
 
         level = check_level(level)
         point = predict_signature(self.model, smiles=smiles, cell_line=cell_line, dose=dose, time=time)
+        return self.signature_table(point, smiles=smiles, cell_line=cell_line, dose=dose, time=time, level=level)
+
+    def signature_table(
+        self,
+        point: pd.Series,
+        *,
+        smiles: str,
+        cell_line: str,
+        dose: float,
+        time: float,
+        level: float = DEFAULT_LEVEL,
+    ) -> pd.DataFrame:
+        """The intervals of a signature already predicted (``point``: one value per gene,
+        e.g. from a bundle), as :meth:`predict_signature` returns them.
+
+        Raises
+        ------
+        ValueError
+            For a bad level or an invalid SMILES.
+        """
+        level = check_level(level)
         table = point.rename("prediction").rename_axis("gene").reset_index()
         table["lower"], table["upper"], table["level"] = np.nan, np.nan, level
         table.attrs.update(confidence=np.nan, novelty={}, note=self.note)
