@@ -14,6 +14,8 @@ Parts (each writes results directories under ``--out`` and prints its figures):
 - ``cost``: the same GDSC2 leave-cell-line-out benchmark (folds 0-1) with and without
   intervals in one process (wall and CPU ratio), and per-pair prediction latency of a
   saved model with and without intervals;
+- ``latency``: the per-pair prediction latency alone, of a ``ridge_per_drug`` trained on
+  ``--dataset`` (default ``gdsc2_demo``);
 - ``difficulty``: how the difficulty estimate of the normalized intervals was chosen, on
   inner validation only: GDSC2 leave-cell-line-out folds 0-1, each fold's inner
   validation lines cut in halves (calibrate on one, measure coverage and width on the
@@ -35,6 +37,7 @@ printed for every part from the ``extras/<model>.calibration.csv`` tables.
     python benchmarks/bench_uncertainty.py dependency --out results/bench_uncertainty
     python benchmarks/bench_uncertainty.py cost --out results/bench_uncertainty
     python benchmarks/bench_uncertainty.py difficulty
+    python benchmarks/bench_uncertainty.py latency --dataset gdsc2_demo
     python benchmarks/bench_uncertainty.py show results/bench_uncertainty/gdsc2_lco
 """
 
@@ -304,20 +307,28 @@ def part_cost(args: argparse.Namespace) -> None:
     _latency(ds, Path(args.out) / "latency_model")
 
 
+def part_latency(args: argparse.Namespace) -> None:
+    """Per-pair prediction latency alone (no benchmark): a saved ``ridge_per_drug`` of
+    ``--dataset`` with and without its intervals and novelty."""
+    from cellresponse.datasets import load_dataset
+
+    _latency(load_dataset(args.dataset), Path(args.out) / f"latency_model_{args.dataset}")
+
+
 def _latency(ds, path: Path) -> None:
     from cellresponse import pipeline
     from cellresponse.models import load_model
     from cellresponse.uncertainty import load_calibrated
 
-    pipeline.train(ds, model="ridge_per_drug", out=path, seed=0)
+    pipeline.train(ds, model="ridge_per_drug", out=path, seed=0, cv_folds=0)
     model, calibrated = load_model(path), load_calibrated(path)
     rng = np.random.default_rng(0)
     rows = []
-    for batch in (1, 100, 10_000):
+    for batch in (1, 100, min(10_000, len(ds))):
         sub = ds[rng.choice(len(ds), size=batch, replace=False)]
         for label, fn in (("point", lambda d: model.predict(d)), ("with intervals", calibrated.predict_table)):
             fn(sub)
-            reps = 30 if batch < 10_000 else 5
+            reps = 30 if batch < 1_000 else 5
             times = []
             for _ in range(reps):
                 t0 = time.perf_counter()
@@ -331,7 +342,9 @@ def _latency(ds, path: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("part", choices=["gdsc2", "expression", "dependency", "cost", "difficulty", "show", "merge"])
+    ap.add_argument(
+        "part", choices=["gdsc2", "expression", "dependency", "cost", "latency", "difficulty", "show", "merge"]
+    )
     ap.add_argument("path", nargs="?", help="results directory (show)")
     ap.add_argument("--shards", nargs="+", default=[], help="merge: results directories of one split")
     ap.add_argument("--models", default=",".join(GDSC_MODELS), help="gdsc2: models of this run (a shard)")
@@ -342,6 +355,7 @@ def main() -> None:
     ap.add_argument("--mlp-epochs", type=int, default=12, help="epoch cap of mlp_expression (early stopping applies)")
     ap.add_argument("--repeats", type=int, default=2, help="cost: alternating runs with and without intervals")
     ap.add_argument("--threads", type=int, default=1, help="threads of lightgbm and the MLP")
+    ap.add_argument("--dataset", default="gdsc2_demo", help="latency: the dataset the timed model is trained on")
     args = ap.parse_args()
     if args.part == "show":
         if not args.path:
@@ -349,7 +363,7 @@ def main() -> None:
         show(Path(args.path))
         return
     parts = {"gdsc2": part_gdsc2, "expression": part_expression, "dependency": part_dependency, "cost": part_cost,
-             "difficulty": part_difficulty, "merge": part_merge}  # fmt: skip
+             "difficulty": part_difficulty, "merge": part_merge, "latency": part_latency}  # fmt: skip
     parts[args.part](args)
 
 

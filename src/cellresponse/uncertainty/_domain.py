@@ -442,8 +442,12 @@ def domain_reasons(novelty: pd.DataFrame, config: DomainConfig | None = None) ->
         "dose outside training range": novelty["dose_outside"].fillna(0) > 0,
         "time outside training range": novelty["time_outside"].fillna(0) > 0,
     }
-    parts = pd.DataFrame({k: v.to_numpy() for k, v in checks.items()}, index=novelty.index)
-    return parts.apply(lambda row: "; ".join(k for k, v in row.items() if v), axis=1).astype(str)
+    # one vectorized pass per reason: a row-wise apply cost seconds per 10,000 predictions
+    out = np.full(len(novelty), "", dtype=object)
+    for reason, hit in checks.items():
+        mask = hit.to_numpy(dtype=bool)
+        out[mask] = np.where(out[mask] == "", reason, out[mask] + "; " + reason)
+    return pd.Series(out, index=novelty.index, dtype=object).astype(str)
 
 
 __all__ = ["NOVELTY_AXES", "NOVELTY_COLUMNS", "DomainConfig", "DomainModel", "domain_reasons"]
