@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cellresponse._types import PathLike
+from cellresponse.errors import InputError
 from cellresponse.io._common import check_unique_index, read_csv_checked
 
 SAMPLE_INFO_COLUMNS = (
@@ -38,10 +39,10 @@ def read_depmap_sample_info(path: PathLike) -> pd.DataFrame:
     try:
         cosmic = pd.to_numeric(frame["COSMIC_ID"], errors="raise")
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"{what} {path}: column 'COSMIC_ID' must be numeric: {exc}") from None
+        raise InputError(f"{what} {path}: column 'COSMIC_ID' must be numeric: {exc}") from None
     frame["COSMIC_ID"] = cosmic.astype("Int64")
     if frame["DepMap_ID"].isna().any():
-        raise ValueError(f"{what} {path}: empty 'DepMap_ID' in {int(frame['DepMap_ID'].isna().sum())} rows")
+        raise InputError(f"{what} {path}: empty 'DepMap_ID' in {int(frame['DepMap_ID'].isna().sum())} rows")
     frame = frame.set_index("DepMap_ID")
     check_unique_index(frame, path=path, what=what)
     return frame

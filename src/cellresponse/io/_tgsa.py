@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cellresponse._types import PathLike
+from cellresponse.errors import InputError
 from cellresponse.io._common import (
     OnNaN,
     float32_dtypes,
@@ -67,7 +68,7 @@ def read_tgsa_smiles(path: PathLike) -> pd.DataFrame:
     out.index = pd.Index(raw["drug_name"].astype(str).str.strip(), name="drug_name")
     if out.index.has_duplicates:
         dup = out.index[out.index.duplicated()].unique().tolist()
-        raise ValueError(f"{what} {path}: duplicated drug_name(s) {dup[:5]}")
+        raise InputError(f"{what} {path}: duplicated drug_name(s) {dup[:5]}")
     return out
 
 
