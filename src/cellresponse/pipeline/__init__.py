@@ -19,9 +19,17 @@ from cellresponse.pipeline._benchmark import (
     load_for_config,
     split_for_config,
 )
-from cellresponse.pipeline._train import pairs_dataset, predict, train, write_table
+from cellresponse.pipeline._train import (
+    MODEL_FILES,
+    pairs_dataset,
+    predict,
+    predict_signature_table,
+    train,
+    write_table,
+)
 
 __all__ = [
+    "MODEL_FILES",
     "DEConfig",
     "EnrichConfig",
     "ExploreConfig",
@@ -31,6 +39,7 @@ __all__ = [
     "load_for_config",
     "pairs_dataset",
     "predict",
+    "predict_signature_table",
     "run_de",
     "run_enrich",
     "run_explore",
