@@ -174,6 +174,34 @@ def to_numeric_column(frame: pd.DataFrame, column: str, *, path: PathLike, what:
     return converted.astype(np.float64)
 
 
+def to_integer_column(
+    values: pd.Series | pd.Index, *, path: PathLike, what: str, column: str, nullable: bool = False
+) -> pd.Series:
+    """``values`` as integers (``Int64`` with missing values when ``nullable``), or raise
+    naming the first data row and value that is not a whole number."""
+    raw = pd.Series(np.asarray(values, dtype=object))
+    num = pd.to_numeric(raw, errors="coerce").astype("float64")
+    missing = raw.isna().to_numpy() | (raw.astype(str).str.strip() == "").to_numpy()
+    arr = num.to_numpy()
+    with np.errstate(invalid="ignore"):
+        whole = np.isfinite(arr) & (np.mod(arr, 1) == 0) & (np.abs(arr) < 2**62)
+    bad = ~missing & ~whole
+    if not nullable:
+        bad |= missing
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{what} {path}: column {column!r} must hold whole numbers; data row {row + 1} has {raw.iloc[row]!r}",
+            source=path,
+            row=row + 1,
+        )
+    if nullable:
+        return pd.Series(pd.array(np.where(missing, 0, np.nan_to_num(arr)).astype(np.int64), dtype="Int64")).mask(
+            missing
+        )
+    return pd.Series(arr.astype(np.int64))
+
+
 def handle_nan(
     frame: pd.DataFrame,
     columns: Sequence[str],
@@ -244,11 +272,11 @@ def read_index_file(path: PathLike, *, what: str, value_name: str) -> pd.Series:
     frame = read_csv_checked(
         path, what=what, sep="\t", header=None, names=["index", value_name], dtype={value_name: str}
     )
-    idx = to_numeric_column(frame, "index", path=path, what=what)
-    if idx.isna().any() or frame[value_name].isna().any():
-        row = int(np.flatnonzero((idx.isna() | frame[value_name].isna()).to_numpy())[0])
-        raise InputError(f"{what} {path}: data row {row + 1} is incomplete")
-    out = pd.Series(frame[value_name].to_numpy(), index=idx.astype(np.int64).to_numpy(), name=value_name)
+    if frame[value_name].isna().any():
+        row = int(np.flatnonzero(frame[value_name].isna().to_numpy())[0])
+        raise InputError(f"{what} {path}: data row {row + 1} is incomplete", source=path, row=row + 1)
+    idx = to_integer_column(frame["index"], path=path, what=what, column="index")
+    out = pd.Series(frame[value_name].to_numpy(), index=idx.to_numpy(), name=value_name)
     out.index.name = "index"
     check_unique_index(out.to_frame(), path=path, what=what)
     if out.duplicated().any():
@@ -266,5 +294,6 @@ __all__ = [
     "numeric_matrix",
     "read_csv_checked",
     "read_index_file",
+    "to_integer_column",
     "to_numeric_column",
 ]

@@ -28,7 +28,8 @@ def _sep_for(path: Path) -> str:
         return ","
     raise InputError(
         f"cannot tell the delimiter of {path}: expected a .csv, .tsv, .txt or .tab file "
-        "(optionally .gz); pass sep= explicitly"
+        "(optionally .gz); rename the file (or pass sep= in Python)",
+        source=path,
     )
 
 
@@ -36,6 +37,8 @@ def _existing(path: PathLike, what: str) -> Path:
     p = Path(path)
     if not p.exists():
         raise MissingInputError(f"{what} file {p} does not exist", source=p)
+    if p.is_dir():
+        raise InputError(f"{what} file {p} is a directory; expected a file", source=p)
     return p
 
 
@@ -176,7 +179,9 @@ def read_h5ad_counts(path: PathLike, *, layer: str | None = None) -> tuple[pd.Da
     p = check_input_file(path, what="h5ad file")
     try:
         adata = anndata.read_h5ad(p)
-    except (OSError, KeyError, ValueError, TypeError) as err:  # h5py/anndata on a damaged or foreign file
+    except (MemoryError, ImportError):
+        raise
+    except Exception as err:  # anndata/h5py raise many types (IORegistryError, KeyError, ...) on damaged files
         raise InputError(
             f"h5ad file {p} is not a readable AnnData file ({type(err).__name__}: {err})", source=p
         ) from None

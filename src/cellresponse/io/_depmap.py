@@ -30,7 +30,7 @@ import pandas as pd
 from cellresponse._types import PathLike
 from cellresponse._util import examples
 from cellresponse.errors import InputError
-from cellresponse.io._common import logger, read_csv_checked
+from cellresponse.io._common import logger, read_csv_checked, to_numeric_column
 from cellresponse.io._open import check_input_file
 
 OnEmpty = Literal["raise", "drop"]
@@ -278,13 +278,19 @@ def _read_table(path: PathLike, *, what: str, required: list[str]) -> pd.DataFra
         check_input_file(path, what=what)
         try:
             frame = pd.read_parquet(path)
-        except (OSError, ValueError) as err:  # pyarrow's errors on a damaged file are OSError/ValueError subclasses
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as err:  # pyarrow on a damaged file
             raise InputError(f"{what} {path} is not a readable parquet file ({type(err).__name__}: {err})") from None
         missing = [c for c in required if c not in frame.columns]
         if missing:
             raise InputError(f"{what} {path} is missing required column(s) {missing}")
         return frame
     return read_csv_checked(path, what=what, required=required)
+
+
+def _flag(value: object) -> object:
+    """``True``/``False`` written as text (a CSV of booleans) -> 1/0; anything else unchanged."""
+    text = str(value).strip().lower()
+    return {"true": 1, "false": 0}.get(text, value)
 
 
 def read_egbench_gene_universe(path: PathLike) -> pd.DataFrame:
@@ -296,9 +302,10 @@ def read_egbench_gene_universe(path: PathLike) -> pd.DataFrame:
     what = "egbench gene universe"
     frame = _read_table(path, what=what, required=["gene_symbol", "official_common_essential"])
     frame = frame.drop_duplicates(subset="gene_symbol").set_index("gene_symbol")
-    frame["common_essential"] = pd.to_numeric(frame["official_common_essential"]).fillna(0).astype(bool)
-    if "strongly_selective" in frame.columns:
-        frame["strongly_selective"] = pd.to_numeric(frame["strongly_selective"]).fillna(0).astype(bool)
+    for col, name in (("official_common_essential", "common_essential"), ("strongly_selective", "strongly_selective")):
+        if col in frame.columns:
+            flags = frame[col].map(_flag) if frame[col].dtype == object else frame[col]
+            frame[name] = to_numeric_column(flags.to_frame(col), col, path=path, what=what).fillna(0).astype(bool)
     return frame
 
 
@@ -308,7 +315,7 @@ def read_egbench_gene_effect_mean(path: PathLike) -> pd.Series:
     frame = _read_table(path, what=what, required=["gene_symbol", "gene_effect"])
     frame = frame.drop_duplicates(subset="gene_symbol")
     return pd.Series(
-        pd.to_numeric(frame["gene_effect"]).to_numpy(np.float64),
+        to_numeric_column(frame, "gene_effect", path=path, what=what).to_numpy(np.float64),
         index=pd.Index(frame["gene_symbol"].astype(str), name="gene"),
         name="gene_effect",
     )

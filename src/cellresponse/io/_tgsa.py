@@ -12,6 +12,7 @@ from cellresponse.io._common import (
     handle_nan,
     numeric_matrix,
     read_csv_checked,
+    to_integer_column,
 )
 from cellresponse.io._common import to_numeric_column as _num
 
@@ -63,7 +64,10 @@ def read_tgsa_smiles(path: PathLike) -> pd.DataFrame:
     what = "TGSA drug SMILES table"
     raw = read_csv_checked(path, what=what, required=["drug_name", "CID", "CanonicalSMILES"], dtype={"drug_name": str})
     out = pd.DataFrame(
-        {"cid": raw["CID"].astype("Int64"), "smiles": raw["CanonicalSMILES"].astype(str)},
+        {
+            "cid": to_integer_column(raw["CID"], path=path, what=what, column="CID", nullable=True).to_numpy(),
+            "smiles": raw["CanonicalSMILES"].astype(str),
+        },
     )
     out.index = pd.Index(raw["drug_name"].astype(str).str.strip(), name="drug_name")
     if out.index.has_duplicates:

@@ -82,6 +82,15 @@ LAYOUT_ENTRIES: tuple[str, ...] = (
     "report.html",
     "cells",
 )
+#: Columns that must be numbers (empty = missing) in each table; the leaderboard's are all
+#: but ``baseline``.
+_NUMERIC_COLUMNS: dict[str, tuple[str, ...]] = {
+    "results": ("value",),
+    "summary": ("value",),
+    "stats": ("n", "model_mean", "reference_mean", "median_diff", "statistic", "pvalue"),
+    "ablation": ("intact", "ablated", "drop"),
+    "timings": ("fold", "fit_s", "predict_s", "n_train", "n_test", "peak_rss_mb"),
+}
 _STR_COLUMNS = {"model": str, "group": str, "group_by": str, "metric": str, "reference": str, "subset": str}
 
 
@@ -225,6 +234,21 @@ def _read_table(d: Path, name: str) -> pd.DataFrame:
         raise InputError(
             f"{path} has columns {list(frame.columns)}; results format {FORMAT_VERSION} has {columns}", source=path
         )
+    numeric = _NUMERIC_COLUMNS.get(name)
+    if name == "leaderboard":
+        numeric = tuple(c for c in frame.columns if c != "baseline")
+    for col in numeric or ():
+        if col in frame.columns and not pd.api.types.is_numeric_dtype(frame[col]):
+            values = pd.to_numeric(frame[col], errors="coerce")
+            bad = values.isna() & frame[col].notna() & (frame[col].astype(str).str.strip() != "")
+            if bad.any():
+                row = int(bad.to_numpy().argmax())
+                raise InputError(
+                    f"{path}: column {col!r} must hold numbers; data row {row + 1} has {frame[col].iloc[row]!r}",
+                    source=path,
+                    row=row + 1,
+                )
+            frame[col] = values
     if name == "results" and len(frame):
         folds = pd.to_numeric(frame["fold"], errors="coerce")
         bad = folds.isna() | (folds % 1 != 0)

@@ -273,6 +273,8 @@ def check_output_file(path: PathLike, *, what: str = "output file") -> Path:
     p = Path(path)
     if p.is_dir():
         raise OutputError(f"{what} {p} is a directory; expected a file name", path=p)
+    if any(parent.is_file() for parent in p.parents):
+        raise OutputError(f"cannot write {what} {p}: a parent of it is a file", path=p)
     _usable_dir(p.parent if str(p.parent) else Path("."))
     if p.exists() and not os.access(p, os.W_OK):
         raise OutputError(f"{what} {p} is not writable (permission denied)", path=p)

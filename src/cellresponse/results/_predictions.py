@@ -173,7 +173,8 @@ def read_predictions(results_dir: Path) -> Predictions:
         ) from None
     obs = read_csv_checked(d / OBS_FILE, what="predictions table", allow_empty=True, dtype=_OBS_DTYPES)
     try:
-        with np.load(d / VALUES_FILE, allow_pickle=False) as npz:
+        # from bytes: numpy leaves the file open when a damaged archive fails to open
+        with np.load(io.BytesIO((d / VALUES_FILE).read_bytes()), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         raise InputError(

@@ -25,7 +25,6 @@ import hashlib
 import io
 import json
 import shutil
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,7 +181,7 @@ class CellStore:
             extras = {
                 name: pd.read_parquet(io.BytesIO(arrays[f"e{i}"].tobytes())) for i, name in enumerate(doc["extras"])
             }
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        except Exception:
             return None
         return CellRecord(
             model=str(doc["model"]),
