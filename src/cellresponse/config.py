@@ -101,7 +101,8 @@ def _describe(tp: Any) -> str:
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_describe(a) for a in args)
     if origin in (list, tuple):
-        return f"a list of {_describe(args[0]) if args else 'values'}"
+        plural = {bool: "true/false values", int: "integers", float: "numbers", str: "strings"}
+        return f"a list of {plural.get(args[0], 'values') if args else 'values'}"
     names = {bool: "true/false", int: "an integer", float: "a number", str: "a string", type(None): "unset"}
     return names.get(tp, getattr(tp, "__name__", str(tp)))
 

@@ -68,7 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     results are; ``141``: the reader of the output went away (``| head``), quietly.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # a usage error (argparse printed it), --help or --version
+        return exit_.code if isinstance(exit_.code, int) else 2
     if not getattr(args, "func", None):
         parser.print_help()
         return 1

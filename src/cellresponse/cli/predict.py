@@ -60,6 +60,7 @@ def _read_views(args: argparse.Namespace) -> dict[str, Any]:
         if path:
             frame = read_csv_checked(path, what=f"--{view} table", index_col=0)
             frame.index = frame.index.astype(str)
+            frame.attrs["source"] = f"--{view} table {path}"
             if frame.index.has_duplicates:
                 dup = frame.index[frame.index.duplicated()].unique()
                 from cellresponse.errors import InputError
@@ -102,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("give --pairs (response models) or --compound-smiles/--cell-line/--dose/--time")
     model = load_model(args.model)  # verified before anything else is loaded
     pairs = read_csv_checked(args.pairs, what="--pairs table", dtype=str, keep_default_na=False, na_values=[""])
+    pairs.attrs["source"] = f"--pairs table {args.pairs}"
     views = _read_views(args)
     smiles = _read_smiles(args.smiles)
     reference = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,7 +38,7 @@ def normalize_id(value: str) -> str:
 
 def closest_ids(value: str, known: Iterable[str], *, n: int = 3) -> list[str]:
     """Up to ``n`` known IDs closest to ``value``: those equal after :func:`normalize_id`
-    first, then the most similar ones (:func:`difflib.get_close_matches`).
+    if any, else the most similar ones (:func:`difflib.get_close_matches`).
 
     Examples
     --------
@@ -49,10 +49,11 @@ def closest_ids(value: str, known: Iterable[str], *, n: int = 3) -> list[str]:
     for k in known:
         by_norm.setdefault(normalize_id(k), []).append(str(k))
     target = normalize_id(value)
-    out = list(by_norm.get(target, []))
-    if len(out) < n:
-        for match in difflib.get_close_matches(target, list(by_norm), n=n, cutoff=0.6):
-            out += [k for k in by_norm[match] if k not in out]
+    if target in by_norm:  # the same ID but for case, spaces or punctuation
+        return by_norm[target][:n]
+    out: list[str] = []
+    for match in difflib.get_close_matches(target, list(by_norm), n=n, cutoff=0.6):
+        out += [k for k in by_norm[match] if k not in out]
     return out[:n]
 
 
@@ -68,13 +69,14 @@ def _has_features(ids: np.ndarray, views: dict[str, Any], names: Sequence[str]) 
 
 def _known(
     ids: np.ndarray, trained: Iterable[str], views: dict[str, Any], names: Sequence[str]
-) -> tuple[np.ndarray, set[str]]:
-    """Mask of known IDs and the set of IDs the model could know (for suggestions)."""
+) -> tuple[np.ndarray, set[str], set[str]]:
+    """Mask of known IDs, the IDs the model could know (for suggestions), and the
+    training IDs (an ID trained on but without features now lacks features, not a name)."""
+    trained_set = set(map(str, trained))
     if names:  # the model reads features of this entity: they must be there
         candidates = set().union(*(set(map(str, views[n].ids)) for n in names if n in views)) if views else set()
-        return _has_features(ids, views, names), candidates
-    trained_set = set(map(str, trained))
-    return np.isin(ids, np.asarray(sorted(trained_set), dtype=object)), trained_set
+        return _has_features(ids, views, names), candidates | trained_set, trained_set
+    return np.isin(ids, np.asarray(sorted(trained_set), dtype=object)), trained_set, trained_set
 
 
 @dataclass
@@ -95,6 +97,8 @@ class DomainCheck:
     perturbation_ok: np.ndarray
     known: dict[str, set[str]]
     kind: str
+    trained: dict[str, set[str]] = field(default_factory=dict)
+    reads_features: dict[str, bool] = field(default_factory=dict)
 
     @property
     def ok(self) -> np.ndarray:
@@ -115,15 +119,28 @@ class DomainCheck:
             ("cell_line", data.cell_lines, self.cell_ok),
             (self.kind, data.perturbations, self.perturbation_ok),
         ):
-            unknown = list(dict.fromkeys(map(str, np.asarray(ids)[~ok])))
+            missing = list(dict.fromkeys(map(str, np.asarray(ids)[~ok])))
+            label = entity.replace("_", " ")
+            trained = self.trained.get(entity, set())
+            featureless = [v for v in missing if v in trained and self.reads_features.get(entity)]
+            if featureless:
+                parts.append(
+                    f"{len(featureless)} {label}(s) without the features the model reads "
+                    f"({_shown(featureless)}; give a --dataset or their features)"
+                )
+            unknown = [v for v in missing if v not in featureless]
             if not unknown:
                 continue
+            known = self.known.get(entity, set())
             shown = []
             for value in unknown[:8]:
-                close = closest_ids(value, self.known.get(entity, set()))
-                shown.append(f"{value!r} (closest known: {', '.join(map(repr, close))})" if close else repr(value))
+                close = closest_ids(value, known)
+                if close:
+                    shown.append(f"{value!r} (closest known: {', '.join(map(repr, close))})")
+                else:
+                    shown.append(f"{value!r} (no close match; known e.g. {', '.join(map(repr, sorted(known)[:3]))})")
             more = f" and {len(unknown) - 8} more" if len(unknown) > 8 else ""
-            parts.append(f"{len(unknown)} unknown {entity.replace('_', ' ')}(s): {'; '.join(shown)}{more}")
+            parts.append(f"{len(unknown)} unknown {label}(s): {'; '.join(shown)}{more}")
         return f"{source}: " + "; ".join(parts)
 
 
@@ -134,10 +151,25 @@ def domain_check(model: Any, data: Dataset) -> DomainCheck:
     cell_views, pert_views = model.required_views()
     cells = np.asarray(data.cell_lines, dtype=object)
     perts = np.asarray(data.perturbations, dtype=object)
-    cell_ok, cell_known = _known(cells, domain.get("cell_lines", cells), dict(data.cell_views), cell_views)
-    pert_ok, pert_known = _known(perts, domain.get("perturbations", perts), dict(data.perturbation_views), pert_views)
+    cell_ok, cell_known, cell_trained = _known(
+        cells, domain.get("cell_lines", cells), dict(data.cell_views), cell_views
+    )
+    pert_ok, pert_known, pert_trained = _known(
+        perts, domain.get("perturbations", perts), dict(data.perturbation_views), pert_views
+    )
     kind = data.perturbation_kind
-    return DomainCheck(cell_ok, pert_ok, {"cell_line": cell_known, kind: pert_known}, kind)
+    return DomainCheck(
+        cell_ok,
+        pert_ok,
+        {"cell_line": cell_known, kind: pert_known},
+        kind,
+        trained={"cell_line": cell_trained, kind: pert_trained},
+        reads_features={"cell_line": bool(cell_views), kind: bool(pert_views)},
+    )
+
+
+def _shown(values: Sequence[str], n: int = 5) -> str:
+    return ", ".join(map(repr, values[:n])) + (f" and {len(values) - n} more" if len(values) > n else "")
 
 
 __all__ = ["OK", "DomainCheck", "closest_ids", "domain_check", "normalize_id"]

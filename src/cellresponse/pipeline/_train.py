@@ -117,16 +117,17 @@ def pairs_dataset(
         that are mostly missing or hold non-finite values, omics that lack the
         reference's features, or invalid SMILES.
     """
+    source = str(pairs.attrs.get("source", "pairs"))  # the file, when the caller read one
     cols = {str(c).strip().lower(): c for c in pairs.columns}
     cell_col = cols.get("cell_line")
     drug_col = cols.get("drug") or cols.get("perturbation")
     if cell_col is None or drug_col is None:
-        raise InputError(f"pairs need columns 'cell_line' and 'drug'; got {list(pairs.columns)}", source="--pairs")
+        raise InputError(f"{source} needs columns 'cell_line' and 'drug'; got {list(pairs.columns)}", source=source)
     for col in (cell_col, drug_col):
         empty = pairs[col].isna().to_numpy() | (pairs[col].astype(str).str.strip() == "").to_numpy()
         if empty.any():
             rows = np.flatnonzero(empty) + 1
-            raise InputError(f"pairs: column {col!r} is empty at data row(s) {examples(rows)}", source="--pairs",
+            raise InputError(f"{source}: column {col!r} is empty at data row(s) {examples(rows)}", source=source,
                              row=int(rows[0]))  # fmt: skip
     obs = pd.DataFrame({"cell_line": pairs[cell_col].astype(str), "perturbation": pairs[drug_col].astype(str)})
     views: dict[str, FeatureView] = dict(reference.cell_views) if reference is not None else {}
@@ -140,7 +141,8 @@ def pairs_dataset(
             missing = old.feature_names.difference(new.feature_names)
             if len(missing):
                 raise InputError(
-                    f"new {name} rows lack {len(missing)} features the reference has (e.g. {list(missing[:5])})",
+                    f"new {name} rows ({frame.attrs.get('source', f'--{name}')}) lack {len(missing)} features the "
+                    f"reference has (e.g. {list(missing[:5])})",
                     source=f"--{name}",
                 )
             keep = old.to_frame().drop(index=new.ids, errors="ignore")
@@ -181,7 +183,7 @@ def _checked_rows(
 
     Returns the frame and the fraction of each row's values that were imputed.
     """
-    source = f"--{name}"
+    source = str(frame.attrs.get("source", f"--{name}"))  # the file, when the caller read one
     values = frame.apply(pd.to_numeric, errors="coerce")
     bad = values.isna() & frame.notna()
     if bad.to_numpy().any():
