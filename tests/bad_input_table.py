@@ -70,6 +70,7 @@ class Workspace:
 
     root: Path
     files: dict[str, Path] = field(default_factory=dict)
+    processes: list[subprocess.Popen] = field(default_factory=list)
 
     def __getitem__(self, key: str) -> str:
         return str(self.files[key])
@@ -223,7 +224,7 @@ def _locked_by_live_process(ws: Workspace) -> list[str]:
     out = Path(ws.new("busy"))
     out.mkdir()
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
-    ws.files["sleeper"] = Path(str(sleeper.pid))
+    ws.processes.append(sleeper)
     doc = {"pid": sleeper.pid, "host": socket.gethostname(), "started": "now", "command": "cellresponse benchmark"}
     (out / ".cellresponse.lock").write_text(json.dumps(doc))
     return ["benchmark", "--dataset", "gdsc2_demo", "--out", str(out), "--no-progress"]
@@ -492,10 +493,10 @@ def run_case(case: Case, ws: Workspace) -> Outcome:
     except BaseException as err:
         return Outcome(case, -1, f"{type(err).__name__}: {err}", traceback=True)
     finally:
-        sleeper = ws.files.pop("sleeper", None)
-        if sleeper is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(str(sleeper)), signal.SIGKILL)
+        while ws.processes:
+            proc = ws.processes.pop()
+            proc.kill()
+            proc.wait()
     err = stderr.getvalue()
     lines = [line for line in err.strip().splitlines() if line.strip()]
     message = lines[-1] if lines else "(no message)"

@@ -7,6 +7,8 @@ Every reader, validator and writer raises these for problems a user can fix, so 
   not what was expected. It carries where the problem is (``source``: the file or the
   argument; ``row``: the 1-based data row; ``key``: the ID) and its message names them.
 - :class:`MissingInputError` (also a ``FileNotFoundError``): an input that does not exist.
+- :class:`UnknownIdError` (also a ``KeyError``): an ID that is not known, with the closest
+  known ones.
 - :class:`ModelFileError`: a saved model that fails its own verification.
 - :class:`OutputError`: an output location that cannot be used (a file where a directory
   is needed, not writable, not empty without ``--overwrite``).
@@ -64,6 +66,13 @@ class MissingInputError(InputError, FileNotFoundError):
     """An input file or directory that does not exist."""
 
 
+class UnknownIdError(InputError, KeyError):
+    """An ID (cell line, drug, gene) that is not known where it was looked up; the message
+    lists the closest known IDs. Also a ``KeyError``, printed without ``KeyError``'s quotes."""
+
+    __str__ = BaseException.__str__
+
+
 class ModelFileError(InputError):
     """A saved model whose files are missing, damaged, tampered with or of another model."""
 
@@ -87,4 +96,12 @@ class LockedError(OutputError):
         self.pid = pid
 
 
-__all__ = ["CellResponseError", "InputError", "LockedError", "MissingInputError", "ModelFileError", "OutputError"]
+__all__ = [
+    "CellResponseError",
+    "InputError",
+    "LockedError",
+    "MissingInputError",
+    "ModelFileError",
+    "OutputError",
+    "UnknownIdError",
+]

@@ -76,7 +76,8 @@ def test_new_cell_lines_need_features_and_mostly_missing_rows_are_named(demo, ri
             "--expression", str(expr_path)]  # fmt: skip
     assert main(base) == 2
     err = capsys.readouterr().err
-    assert "--expression: 1 row(s) are mostly missing: 'NEW-2' (100% missing)" in err and "--impute-missing" in err
+    assert f"--expression table {expr_path}: 1 row(s) are mostly missing: 'NEW-2' (100% missing)" in err
+    assert "--impute-missing" in err
     out = tmp_path / "p.csv"
     assert main([*base, "--impute-missing", "--out", str(out)]) == 0
     table = pd.read_csv(out)

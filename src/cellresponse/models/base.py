@@ -95,7 +95,9 @@ class ResponseModel(BaseEstimator):
                 self._parameter_constraints, self.get_params(deep=False), caller_name=f"model {name!r}"
             )
         except InvalidParameterError as err:
-            raise InputError(str(err), source=name) from None
+            # "The 'x' parameter of model 'm' must be ..." -> "model 'm': the 'x' parameter must be ..."
+            text = str(err).replace(f" parameter of model {name!r} ", " parameter ", 1)
+            raise InputError(f"model {name!r}: {text[0].lower()}{text[1:]}", source=name) from None
 
     def predict(self, data: Dataset) -> np.ndarray:
         """Predict targets for the observations of ``data``: ``(n,)`` or ``(n, n_targets)``."""

@@ -13,7 +13,7 @@ import pandas as pd
 from cellresponse._types import PathLike
 from cellresponse._util import examples, jsonable
 from cellresponse.data import Dataset, FeatureView
-from cellresponse.errors import InputError
+from cellresponse.errors import InputError, UnknownIdError
 from cellresponse.models import ResponseModel, check_model_params, domain_check, load_model
 from cellresponse.results import Existing, atomic_write_bytes, check_output_file, prepare_output_dir
 from cellresponse.splits import make_split
@@ -246,7 +246,7 @@ def predict(
     model = load_model(model) if not isinstance(model, ResponseModel) else model
     check = domain_check(model, data)
     if not check.ok.all() and not allow_unknown:
-        raise InputError(
+        raise UnknownIdError(
             check.message(data, source="the model cannot predict these pairs")
             + "; check the IDs, give features of new entities (--expression, --smiles), "
             "or pass --allow-unknown to get NaN with a status for them",

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from cellresponse.data import Dataset, FeatureView
-from cellresponse.errors import InputError
+from cellresponse.errors import InputError, UnknownIdError
 from cellresponse.models._domain import closest_ids
 from cellresponse.models.base import ResponseModel
 
@@ -68,7 +68,7 @@ def predict_signature(
         if cell_line not in view:
             close = closest_ids(cell_line, map(str, view.ids))
             hint = f" (closest known: {', '.join(map(repr, close))})" if close else ""
-            raise InputError(
+            raise UnknownIdError(
                 f"cell line {cell_line!r} has no basal profile{hint}; the model knows {len(view.ids)} cell lines",
                 source="--cell-line",
                 key=cell_line,
