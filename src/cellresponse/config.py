@@ -46,6 +46,7 @@ class BenchmarkConfig:
     model_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     out: str = "results/benchmark"
     progress: bool = True
+    explain: bool = False
 
     def __post_init__(self) -> None:
         check_field_types(self)

@@ -35,6 +35,8 @@ SUBCOMMANDS: dict[str, str] = {
     "de": "de",
     "explore": "explore",
     "enrich": "enrich",
+    "serve": "serve",
+    "biomarkers": "biomarkers",
 }
 
 

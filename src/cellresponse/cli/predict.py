@@ -8,12 +8,21 @@ drug, smiles). IDs the model does not know are an error listing the closest know
 
 Expression models: ``--compound-smiles S --cell-line C --dose 10 --time 24`` returns
 the predicted signature (one value per gene); doses and times outside the training range
-need ``--allow-extrapolation`` and are flagged.
-"""
+need ``--allow-extrapolation`` and are flagged; with a bundle, ``--compound ID`` names a
+known compound instead.
+
+Repurposing (expression bundles): ``--up FILE --down FILE`` (one gene per line) or
+``--vector FILE`` (CSV gene,value) with ``--cell-line --dose --time`` and ``--mode
+mimic|reverse`` ranks the bundle's compounds (or ``--library`` CSV name,smiles) by the
+connectivity of their predicted signatures (see :mod:`cellresponse.enrich`).
+
+A bundle written by ``cellresponse train`` holds the features of its known cell lines and
+drugs, so ``--pairs`` works without ``--dataset``."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from cellresponse.cli._args import positive_number
@@ -47,6 +56,14 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="fill missing omics values with feature means (rows flagged in an 'imputed' column)",
     )
+    p.add_argument("--compound", help="expression bundles: a known compound ID (instead of --compound-smiles)")
+    p.add_argument("--up", help="repurposing: file of up genes (one per line)")
+    p.add_argument("--down", help="repurposing: file of down genes (one per line)")
+    p.add_argument("--vector", help="repurposing: CSV gene,value (a full query signature)")
+    p.add_argument("--mode", choices=["mimic", "reverse"], default="mimic", help="repurposing direction")
+    p.add_argument("--method", choices=["wtcs", "spearman", "pearson"], help="repurposing score (default by query)")
+    p.add_argument("--library", help="repurposing: CSV name,smiles to rank instead of the bundle's compounds")
+    p.add_argument("--allow-missing-genes", action="store_true", help="repurposing: drop query genes not in the model")
     p.add_argument("--out", help="output CSV (default: print)")
     p.set_defaults(func=run)
 
@@ -90,20 +107,22 @@ def _read_smiles(path: str | None) -> Any:
 def run(args: argparse.Namespace) -> int:
     from cellresponse import pipeline
     from cellresponse.cli._errors import note_output
-    from cellresponse.io import read_csv_checked
     from cellresponse.models import load_model
     from cellresponse.results import check_output_file
 
     if args.out:
         check_output_file(args.out, what="--out")
         note_output(args.out)
-    if args.compound_smiles is not None:
+    if args.up or args.down or args.vector:
+        return _repurpose(args)
+    if args.compound_smiles is not None or args.compound is not None:
         return _predict_signature(args)
     if not args.pairs:
         raise ValueError("give --pairs (response models) or --compound-smiles/--cell-line/--dose/--time")
+    if not args.dataset and pipeline.is_bundle(args.model):
+        return _predict_bundle_pairs(args)
     model = load_model(args.model)  # verified before anything else is loaded
-    pairs = read_csv_checked(args.pairs, what="--pairs table", dtype=str, keep_default_na=False, na_values=[""])
-    pairs.attrs["source"] = f"--pairs table {args.pairs}"
+    pairs = _read_pairs(args.pairs)
     views = _read_views(args)
     smiles = _read_smiles(args.smiles)
     reference = None
@@ -129,20 +148,108 @@ def _emit(table: Any, out: str | None, what: str) -> None:
         print(table.to_csv(index=False), end="")
 
 
+def _read_pairs(path: str) -> Any:
+    from cellresponse.io import read_csv_checked
+
+    pairs = read_csv_checked(path, what="--pairs table", dtype=str, keep_default_na=False, na_values=[""])
+    pairs.attrs["source"] = f"--pairs table {path}"
+    return pairs
+
+
+def _predict_bundle_pairs(args: argparse.Namespace) -> int:
+    from cellresponse import pipeline
+    from cellresponse.errors import InputError
+
+    if args.impute_missing:
+        raise InputError(
+            "--impute-missing fills new omics rows from a dataset's feature means: give --dataset too",
+            source="--impute-missing",
+        )
+    bundle = pipeline.read_bundle(args.model)
+    pairs = _read_pairs(args.pairs)
+    views = _read_views(args)
+    smiles = _read_smiles(args.smiles)
+    preds = pipeline.predict_response(
+        bundle, pairs, omics=views, smiles=None if smiles is None else dict(smiles.items()),
+        on_unknown="nan" if args.allow_unknown else "error",
+    )  # fmt: skip
+    _emit(preds, args.out, f"{len(preds)} predictions")
+    return 0
+
+
+def _gene_file(path: str | None) -> tuple[str, ...]:
+    if not path:
+        return ()
+    from cellresponse.io import read_gene_list
+
+    return tuple(read_gene_list(path))
+
+
+def _repurpose(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from cellresponse import pipeline
+    from cellresponse.enrich import ConnectivityQuery
+    from cellresponse.errors import InputError
+    from cellresponse.io import read_csv_checked
+
+    missing = [f"--{n.replace('_', '-')}" for n in ("cell_line", "dose", "time") if getattr(args, n) is None]
+    if missing:
+        raise ValueError(f"a repurposing query also needs {', '.join(missing)}")
+    if args.vector:
+        table = read_csv_checked(args.vector, what="--vector table")
+        if table.shape[1] < 2:
+            raise InputError(f"--vector table {args.vector}: expected two columns gene,value", source=args.vector)
+        values = pd.to_numeric(table.iloc[:, 1], errors="coerce")
+        if values.isna().any():
+            row = int(values.isna().to_numpy().argmax()) + 1
+            raise InputError(f"--vector table {args.vector}: data row {row} has no numeric value",
+                             source=args.vector, row=row)  # fmt: skip
+        vector = pd.Series(values.to_numpy(float), index=table.iloc[:, 0].astype(str))
+        query = ConnectivityQuery(vector=vector, method=args.method)
+    else:
+        query = ConnectivityQuery(up=_gene_file(args.up), down=_gene_file(args.down), method=args.method)
+    library = None
+    if args.library:
+        lib = read_csv_checked(args.library, what="--library table", required=["name", "smiles"], dtype=str)
+        library = dict(zip(lib["name"].astype(str), lib["smiles"].astype(str), strict=True))
+    result = pipeline.repurpose(
+        pipeline.read_bundle(args.model), query, cell_line=args.cell_line, dose=args.dose, time=args.time,
+        mode=args.mode, library=library, allow_missing_genes=args.allow_missing_genes,
+    )  # fmt: skip
+    if result.genes_dropped:
+        print(f"cellresponse predict: dropped query genes not in the model: {result.genes_dropped}", file=sys.stderr)
+    _emit(result.table, args.out, f"{len(result.table)} compounds ranked ({result.method}, {result.mode})")
+    return 0
+
+
 def _predict_signature(args: argparse.Namespace) -> int:
     from cellresponse import pipeline
     from cellresponse.models import load_model
 
+    flag = "--compound-smiles" if args.compound_smiles is not None else "--compound"
     missing = [f"--{n.replace('_', '-')}" for n in ("cell_line", "dose", "time") if getattr(args, n) is None]
     if missing:
-        raise ValueError(f"--compound-smiles also needs {', '.join(missing)}")
-    table = pipeline.predict_signature_table(
-        load_model(args.model),
-        smiles=args.compound_smiles,
-        cell_line=args.cell_line,
-        dose=args.dose,
-        time=args.time,
-        allow_extrapolation=args.allow_extrapolation,
-    )
+        raise ValueError(f"{flag} also needs {', '.join(missing)}")
+    if pipeline.is_bundle(args.model):
+        signature = pipeline.predict_expression(
+            pipeline.read_bundle(args.model), cell_line=args.cell_line, dose=args.dose, time=args.time,
+            compound=args.compound, smiles=args.compound_smiles,
+        )  # fmt: skip
+        for note in signature.attrs.get("extrapolated", []):
+            print(f"cellresponse predict: warning: {note}", file=sys.stderr)
+        table = signature.rename("prediction").rename_axis("gene").reset_index()
+        table["extrapolated"] = bool(signature.attrs.get("extrapolated"))
+    elif args.compound is not None:
+        raise ValueError(f"--compound needs a model bundle (written by cellresponse train); {args.model} is not one")
+    else:
+        table = pipeline.predict_signature_table(
+            load_model(args.model),
+            smiles=args.compound_smiles,
+            cell_line=args.cell_line,
+            dose=args.dose,
+            time=args.time,
+            allow_extrapolation=args.allow_extrapolation,
+        )
     _emit(table, args.out, f"signature over {len(table)} genes")
     return 0

@@ -1,11 +1,11 @@
-"""``cellresponse train``: fit one model on a whole dataset and save it (no pickle)."""
+"""``cellresponse train``: fit one model on a whole dataset and save it as a servable bundle (no pickle)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from cellresponse.cli._args import add_output_flags, existing, fraction, seed
+from cellresponse.cli._args import add_output_flags, existing, fraction, int_at_least, seed
 from cellresponse.cli._errors import note_output
 
 
@@ -22,7 +22,15 @@ def add_parser(sub: Any) -> None:
         help="fraction of groups (cell lines; compounds for expression) held out for early stopping",
     )
     p.add_argument("--seed", type=seed, default=0, help="seed of the model and of the validation holdout")
-    p.add_argument("--out", required=True, help="model directory")
+    p.add_argument(
+        "--cv-folds",
+        type=int_at_least(0),
+        default=3,
+        help="cross-validate the model beside the task's naive baselines on this many group folds first "
+        "(scores go into the bundle; 0 skips)",
+    )
+    p.add_argument("--name", help="the bundle's served name (default: the --out folder's name)")
+    p.add_argument("--out", required=True, help="model directory (a bundle: cellresponse serve --model DIR)")
     add_output_flags(p)
     p.set_defaults(func=run)
 
@@ -50,7 +58,17 @@ def run(args: argparse.Namespace) -> int:
             params=params,
             valid_fraction=args.valid_fraction,
             seed=args.seed,
+            cv_folds=args.cv_folds,
+            bundle_extras={"name": args.name} if args.name else None,
             existing=existing(args),
         )
     print(f"cellresponse train: {args.model} fitted on {len(data)} {args.dataset} pairs; saved to {args.out}")
+    bundle = pipeline.read_bundle(args.out)
+    scores = bundle.info.get("scores")
+    if scores:
+        primary = scores["primary_metric"]
+        shown = ", ".join(
+            f"{row['model']} {row[primary]:.3f}" for row in scores["table"] if row.get(primary) is not None
+        )
+        print(f"cellresponse train: {scores['method']}; {primary}: {shown}")
     return 0

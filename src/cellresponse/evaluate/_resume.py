@@ -45,6 +45,7 @@ def cell_keys(
     seed: int,
     ablations: Sequence[str],
     fingerprint: str,
+    explain_top: int | None = None,
 ) -> dict[tuple[str, int], str]:
     """The key of every (model, fold) cell of a run."""
     folds = {f.fold: fold_hash(f) for f in split.folds}
@@ -58,6 +59,7 @@ def cell_keys(
                 "seed": seed,
                 "ablations": list(ablations),
                 "dataset": fingerprint,
+                "explain_top": explain_top,
             }
         )
         for name, p in params.items()

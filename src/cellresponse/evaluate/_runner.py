@@ -81,6 +81,12 @@ class RunOptions:
         What to do when ``out`` is not empty: ``"refuse"`` (the default), ``"overwrite"``
         (remove the earlier results first) or ``"resume"`` (continue an interrupted run
         from its completed (model, fold) cells).
+    explain
+        Record each model's per-drug top features, fitted on the training folds and
+        scored on the test folds (``extras/<model>.attributions.csv``, see
+        :func:`cellresponse.explain.fold_attributions`).
+    explain_top
+        Features kept per drug and method with ``explain``.
     """
 
     include_baselines: bool = True
@@ -89,6 +95,8 @@ class RunOptions:
     progress: bool = True
     config: Mapping[str, Any] | None = None
     existing: Existing = "refuse"
+    explain: bool = False
+    explain_top: int = 20
 
 
 @dataclass
@@ -280,20 +288,25 @@ def run_benchmark(
         model_params={n: p for n, p in (model_params or {}).items()},
         resolved_model_params=resolved,
         ablations=ablations,
+        explain={"top": opts.explain_top} if opts.explain else None,
         seeds={"split": split.seed, "run": run_seed, "models": {n: resolved[n].get("random_state") for n in names}},
     )
     coverage = _coverage(data, split)
     config["coverage_gaps"] = coverage
     config["unscorable_folds"] = check_scorable(data, split, task, min_group_size=min_group)
+    explain_top = opts.explain_top if opts.explain else None
     plan = _Plan(
         names=names,
         params=params,
-        keys=cell_keys(split, params, seed=run_seed, ablations=ablations, fingerprint=data.fingerprint()),
+        keys=cell_keys(
+            split, params, seed=run_seed, ablations=ablations, fingerprint=data.fingerprint(), explain_top=explain_top
+        ),
         ablations=ablations,
         seed=run_seed,
         config=config,
         progress=opts.progress,
         resume=opts.existing == "resume",
+        explain_top=explain_top,
     )
     if out is None:
         return _run_folds(data, split, task, ctx, plan, None)
@@ -320,6 +333,7 @@ class _Plan:
     config: dict[str, Any]
     progress: bool = True
     resume: bool = False
+    explain_top: int | None = None
 
 
 def _run_folds(
@@ -348,7 +362,10 @@ def _run_folds(
                     fold_cells.append(from_record(stored))  # completed before an interruption
                 else:
                     part = part or _fold_data(data, split, i, plan.ablations, plan.seed)
-                    cell = run_cell(name, plan.params[name], part, task=task)
+                    cell = run_cell(
+                        name, plan.params[name], part, task=task,
+                        explain_top=plan.explain_top, seed=plan.seed,
+                    )  # fmt: skip
                     if store is not None:
                         store.save(to_record(cell, key))
                     fold_cells.append(cell)

@@ -111,6 +111,7 @@ def benchmark(
             progress=cfg.progress,
             config={**cfg.to_dict(), "task": task.name},
             existing=existing,
+            explain=cfg.explain,
         )
         result = run_benchmark(
             data,
