@@ -60,7 +60,6 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             cv_folds=args.cv_folds,
             bundle_extras={"name": args.name} if args.name else None,
-            existing=existing(args),
         )
     print(f"cellresponse train: {args.model} fitted on {len(data)} {args.dataset} pairs; saved to {args.out}")
     bundle = pipeline.read_bundle(args.out)

@@ -17,7 +17,7 @@ from cellresponse._util import examples, jsonable
 from cellresponse.data import Dataset, FeatureView
 from cellresponse.errors import InputError, UnknownIdError
 from cellresponse.models import ResponseModel, check_model_params, domain_check, load_model
-from cellresponse.results import Existing, atomic_write_bytes, check_output_file, prepare_output_dir
+from cellresponse.results import atomic_write_bytes, check_output_file, prepare_output_dir
 from cellresponse.splits import make_split
 
 #: What ``train`` writes into a model directory (what ``existing="overwrite"`` may replace).
@@ -34,7 +34,6 @@ def train(
     seed: int = 0,
     cv_folds: int = 0,
     bundle_extras: Mapping[str, Any] | None = None,
-    existing: Existing = "refuse",
 ) -> ResponseModel:
     """Fit ``model`` on all of ``data`` and save it to ``out`` as a servable bundle.
 
@@ -42,8 +41,9 @@ def train(
     inner validation part: a ``valid_fraction`` of whole groups held out the way the
     dataset's task holds them out (cell lines for response and dependency, compounds for
     expression), used for early stopping. The parameters and ``out`` are checked (and
-    ``out`` locked) before anything is fitted; a non-empty ``out`` is refused unless
-    ``existing="overwrite"``.
+    ``out`` locked) before anything is fitted; a non-empty ``out`` is refused (to replace
+    a model, empty it first, as ``cellresponse train --overwrite`` does through
+    :func:`cellresponse.results.prepare_output_dir` with ``owned=MODEL_FILES``).
 
     With ``cv_folds >= 2`` the model is first cross-validated beside the task's naive
     baselines on ``cv_folds`` folds that hold out groups the same way
@@ -68,7 +68,7 @@ def train(
         raise InputError(f"--cv-folds must be 0 (no cross-validation) or >= 2, got {cv_folds}", source="--cv-folds")
     resolved = seeded_params(model, params or {}, seed)
     estimator = check_model_params(model, resolved)
-    with prepare_output_dir(out, existing=existing, owned=MODEL_FILES, what="model directory"):
+    with prepare_output_dir(out, owned=MODEL_FILES, what="model directory"):
         scores, note = None, f"not cross-validated (cv_folds={cv_folds})"
         if cv_folds:
             try:
