@@ -135,8 +135,14 @@ def _fallbacks_and_cost(res, path: Path) -> None:
     cal = res.extras("calibration")
     if not cal:
         return
+    # calibration seconds: config.json (per "model/fold": [wall, cpu]), or the tables of older runs
+    secs = res.config.get("uncertainty", {}).get("calibrate_s", {})
     rows = []
     for model, t in cal.items():
+        if "calibrate_s" not in t:
+            mine = [v for k, v in secs.items() if k.rsplit("/", 1)[0] == model]
+            t = t.assign(calibrate_s=sum(v[0] for v in mine) / max(len(t), 1),
+                         calibrate_cpu_s=sum(v[1] or 0 for v in mine) / max(len(t), 1))  # fmt: skip
         rows.append({
             "model": model,
             "n_calibration/fold": t["n_calibration"].mean(),

@@ -48,6 +48,10 @@ class FoldData:
     uncertainty: FoldUncertainty | None = None
 
 
+#: seconds of a cell's calibration and of its fold's novelty scores (kept in its timing)
+CALIBRATION_SECONDS = ("calibrate_s", "calibrate_cpu_s", "domain_s", "domain_cpu_s")
+
+
 @dataclass
 class CellResult:
     """Outputs of one (model, fold) cell."""
@@ -55,11 +59,11 @@ class CellResult:
     model: str
     fold: int
     values: dict[str, np.ndarray] = field(default_factory=dict)
-    #: interval variant -> half-widths of the test predictions (levels on the last axis)
-    intervals: dict[str, np.ndarray] = field(default_factory=dict)
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)
     timing: dict[str, Any] | None = None
     failure: dict[str, Any] | None = None
+    #: interval variant -> half-widths of the test predictions (levels on the last axis)
+    intervals: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def run_cell(
@@ -85,10 +89,14 @@ def run_cell(
         for ablation, data in part.ablated.items():
             out.values[f"{name}{ABLATION_SEP}{ablation}"] = np.asarray(model.predict(data), dtype=np.float32)
         tables = dict(getattr(model, "benchmark_extras", lambda _: {})(part.test))
+        seconds: dict[str, float] = {}
         if part.uncertainty is not None:  # conformal intervals from the inner validation part
             cal = calibrate_cell(model, part.uncertainty, valid=part.valid, test=part.test)
             out.intervals = cal.halfwidths
-            tables["calibration"] = cal.report
+            # seconds go with the cell's timing, not into its extras: a resumed run must
+            # write the extras of an uninterrupted one byte for byte
+            seconds = {k: float(cal.report[k].iloc[0]) for k in CALIBRATION_SECONDS if k in cal.report}
+            tables["calibration"] = cal.report.drop(columns=list(seconds))
         members = tables.pop(MEMBER_PREDICTIONS, None)
         if members is not None:
             if len(members) != len(part.test):
@@ -119,6 +127,7 @@ def run_cell(
         "n_test": len(part.test),
         "peak_rss_mb": peak_rss_mb(),
         "fallbacks": json.dumps(getattr(model, "fallback_counts_", {}), sort_keys=True),
+        **seconds,  # not a timings.csv column: the engine records them in config.json
     }
     return out
 

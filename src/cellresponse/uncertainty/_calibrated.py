@@ -312,10 +312,11 @@ def save_calibration(
     path: PathLike, *, calibrator: IntervalCalibrator, domain: DomainModel, config: UncertaintyConfig
 ) -> Path:
     """Write ``calibration/`` into a model directory."""
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save
 
     from cellresponse import __version__
     from cellresponse._util import jsonable
+    from cellresponse.results import atomic_write_bytes
 
     out = Path(path) / CALIBRATION_DIR
     out.mkdir(parents=True, exist_ok=True)
@@ -329,9 +330,10 @@ def save_calibration(
         "domain": dom_meta,
         "report": calibrator.report(config.levels),
     }
-    (out / CALIBRATION_JSON).write_text(json.dumps(jsonable(doc), indent=2))
     arrays = {f"cal.{k}": v for k, v in cal_arrays.items()} | {f"dom.{k}": v for k, v in dom_arrays.items()}
-    save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(out / CALIBRATION_ARRAYS))
+    # arrays first, then the JSON that says the folder is there: a reader never sees half of it
+    atomic_write_bytes(out / CALIBRATION_ARRAYS, save({k: np.ascontiguousarray(v) for k, v in arrays.items()}))
+    atomic_write_bytes(out / CALIBRATION_JSON, json.dumps(jsonable(doc), indent=2).encode())
     return out
 
 
