@@ -86,6 +86,11 @@ FAST: dict[str, dict[str, Any]] = {
     "mlp_all": {**_MLP, **trainer_params("mlp_all", **_TRAINER)},
     "vnn_drugcell": {**_VNN, **trainer_params("vnn_drugcell", **_TRAINER)},
     "vnn_druggene": {**_VNN, **trainer_params("vnn_druggene", **_TRAINER)},
+    "multitask_ridge": {},
+    "stack": {
+        "members": ("multitask_ridge", "ridge_per_drug", "tissue_drug_mean"),
+        "member_params": {"ridge_per_drug": {"n_top_genes": 20}},
+    },
     "expr_zero": {},
     "expr_train_mean": {},
     "expr_compound_mean": {},
@@ -96,9 +101,7 @@ FAST: dict[str, dict[str, Any]] = {
     "expr_drug_blind": {},
     "expr_dosetime": {
         "hidden": 32,
-        "n_tokens": 4,
-        "token_dim": 8,
-        **trainer_params("expr_dosetime", **{**_TRAINER, "epochs": 3}),
+        **trainer_params("expr_dosetime", **{**_TRAINER, "epochs": 20}),
     },
 }
 

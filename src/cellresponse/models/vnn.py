@@ -73,6 +73,10 @@ class _VNNBase(TorchModel):
         Where the hierarchy comes from and how it is mapped onto the measured genes.
     n_hidden, drug_hidden, final_hidden, init_scale
         Network sizes and initial scale (:class:`~cellresponse.models.nn._vnn.VisibleNeuralNetwork`).
+    head, head_rank
+        ``"drugcell"``: the reference's joint layer; ``"bilinear"``: a drug-conditioned
+        rank-``head_rank`` head over the neurons of the root and its children (see
+        :mod:`cellresponse.models.nn._vnn`).
     alpha, aux_reduction
         Weight and reduction of the auxiliary heads' losses (:func:`~cellresponse.models.nn._vnn.vnn_loss`).
     impute_missing
@@ -106,6 +110,8 @@ class _VNNBase(TorchModel):
         alpha: float = 0.2,
         aux_reduction: str = "mean",
         init_scale: float = 0.1,
+        head: str = "drugcell",
+        head_rank: int = 16,
         impute_missing: bool = True,
         compile_kernels: bool = False,
         trainer: TrainerConfig = VNN_TRAINER,
@@ -124,6 +130,8 @@ class _VNNBase(TorchModel):
         self.alpha = alpha
         self.aux_reduction = aux_reduction
         self.init_scale = init_scale
+        self.head = head
+        self.head_rank = head_rank
         self.impute_missing = impute_missing
         self.compile_kernels = compile_kernels
         self.trainer = trainer
@@ -198,6 +206,8 @@ class _VNNBase(TorchModel):
             final_hidden=self.final_hidden,
             init_scale=self.init_scale,
             seed=self.random_state,
+            head=self.head,
+            head_rank=self.head_rank,
         )
         network.compile_kernels = bool(self.compile_kernels)
         return network
@@ -263,6 +273,17 @@ class _VNNBase(TorchModel):
                 return_states=True,
             )
         return ent.cell_ids, out.term_states.numpy()
+
+    def genotype_embedding(self, data: Dataset) -> tuple[pd.Index, np.ndarray]:
+        """What the prediction head reads per distinct cell line of ``data``: the root's
+        neurons (``head="drugcell"``) or those of the root and its children
+        (``"bilinear"``); ids and ``(n_cells, width)``."""
+        torch = import_torch()
+        ids, states = self.term_states(data)
+        per_level = [torch.from_numpy(states)]
+        with torch.no_grad():
+            emb = self.network_.genotype_embedding(per_level)  # type: ignore[operator]
+        return ids, emb.numpy()
 
     def drug_embedding(self, data: Dataset) -> tuple[pd.Index, np.ndarray]:
         """Last drug-branch layer per distinct drug of ``data``: ids and ``(n_drugs, width)``."""
