@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from cellresponse._types import PathLike
+from cellresponse.io import go_dir
 
 
 def go_gene_sets(
@@ -42,10 +45,16 @@ def go_gene_sets(
     dict
         ``go_id -> frozenset of gene symbols``.
     """
+    go = _go_graph(str(go_dir(root)))
+    return go.annotations(min_size=min_genes, max_size=max_genes, universe=set(map(str, genes)))
+
+
+@lru_cache(maxsize=2)
+def _go_graph(folder: str) -> Any:
+    """The GO-BP graph of ``folder`` (parsed once per process: ~10 s)."""
     from cellresponse.ontology import load_go_bp
 
-    go = load_go_bp(root)
-    return go.annotations(min_size=min_genes, max_size=max_genes, universe=set(map(str, genes)))
+    return load_go_bp(Path(folder).parent)
 
 
 @dataclass

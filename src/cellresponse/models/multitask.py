@@ -54,17 +54,18 @@ def union(a: Dataset, b: Dataset | None) -> Dataset:
 
 
 def per_group_pearson(y: np.ndarray, pred: np.ndarray, groups: np.ndarray, *, min_size: int = 5) -> float:
-    """Mean over groups (of at least ``min_size`` rows) of the Pearson r within each group."""
-    frame = pd.DataFrame({"g": np.asarray(groups, dtype=object), "y": y, "p": pred})
-    rs = []
-    for _, grp in frame.groupby("g", sort=False):
-        if len(grp) < min_size:
-            continue
-        yy, pp = grp["y"].to_numpy(float), grp["p"].to_numpy(float)
-        if yy.std() < 1e-12 or pp.std() < 1e-12:
-            continue
-        rs.append(float(np.corrcoef(yy, pp)[0, 1]))
-    return float(np.mean(rs)) if rs else float("nan")
+    """Mean over groups (of at least ``min_size`` rows) of the Pearson r within each group
+    (groups where either side is constant are skipped)."""
+    codes, _ = pd.factorize(pd.Index(np.asarray(groups, dtype=object)))
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(pred, dtype=np.float64)
+    n = np.bincount(codes).astype(np.float64)
+    my, mp = np.bincount(codes, y) / n, np.bincount(codes, p) / n
+    yc, pc = y - my[codes], p - mp[codes]
+    sxy = np.bincount(codes, yc * pc)
+    sxx, syy = np.bincount(codes, yc * yc), np.bincount(codes, pc * pc)
+    ok = (n >= min_size) & (sxx > 1e-12 * n) & (syy > 1e-12 * n)
+    return float(np.mean(sxy[ok] / np.sqrt(sxx[ok] * syy[ok]))) if ok.any() else float("nan")
 
 
 def tanimoto_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -267,9 +268,9 @@ class MultiTaskRidge(ResponseModel):
         term_views: tuple[str, ...] = ("expression",),
         min_term_genes: int = 5,
         max_term_genes: int = 500,
-        alphas: tuple[float, ...] = (1.0, 3.0, 10.0),
+        alphas: tuple[float, ...] = (2.0, 4.0),
         term_weights: tuple[float, ...] = (0.0, 1.0),
-        drug_weights: tuple[float, ...] = (0.0, 0.1),
+        drug_weights: tuple[float, ...] = (0.0,),
         residual_ranks: tuple[int, ...] = (0, 5, 20, 40),
         em_iterations: int = 3,
         n_neighbours: int = 10,

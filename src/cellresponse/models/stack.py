@@ -89,7 +89,7 @@ class Stack(ResponseModel):
     def __init__(
         self,
         *,
-        members: tuple[str, ...] = ("multitask_ridge", "ridge_per_drug", "lightgbm", "tissue_drug_mean"),
+        members: tuple[str, ...] = ("multitask_ridge", "ridge_per_drug", "tissue_drug_mean", "mean_effects"),
         member_params: Mapping[str, Mapping[str, Any]] | None = None,
         taus: tuple[float, ...] = DEFAULT_TAUS,
         min_rows: int = 8,
