@@ -86,10 +86,11 @@ FAST: dict[str, dict[str, Any]] = {
     "mlp_all": {**_MLP, **trainer_params("mlp_all", **_TRAINER)},
     "vnn_drugcell": {**_VNN, **trainer_params("vnn_drugcell", **_TRAINER)},
     "vnn_druggene": {**_VNN, **trainer_params("vnn_druggene", **_TRAINER)},
-    "multitask_ridge": {},
+    # GO terms need real gene symbols; the GO-term block is tested in tests/models
+    "multitask_ridge": {"term_views": ()},
     "stack": {
         "members": ("multitask_ridge", "ridge_per_drug", "tissue_drug_mean"),
-        "member_params": {"ridge_per_drug": {"n_top_genes": 20}},
+        "member_params": {"multitask_ridge": {"term_views": ()}, "ridge_per_drug": {"n_top_genes": 20}},
     },
     "expr_zero": {},
     "expr_train_mean": {},

@@ -71,12 +71,18 @@ class GroupWeights:
         Groups with fewer validation rows get the global weights.
     random_state
         Seeds the assignment of ``cv_groups`` to parts.
+    tolerance
+        The simplest candidate (single member, then global weights, then per-group
+        weights from the strongest shrinkage down) whose cross-validated loss is within
+        this relative margin of the best is chosen: a more complex combiner must beat a
+        simpler one by more than noise.
     """
 
     taus: Sequence[float] = DEFAULT_TAUS
     n_splits: int = 5
     min_rows: int = 8
     random_state: int = 0
+    tolerance: float = 0.005
     global_: np.ndarray = field(default_factory=lambda: np.zeros(0))
     groups_: list[str] = field(default_factory=list)
     weights_: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
@@ -168,7 +174,9 @@ class GroupWeights:
                     pred = (dev[held] * per[codes[held]]).sum(1)
                     loss += float(((y[held] - pred) ** 2).sum())
                 self.cv_loss_[str(tau)] = loss / len(y)
-            choice = min(taus, key=lambda t: self.cv_loss_[str(t)])
+            best = min(self.cv_loss_.values())
+            simplest_first = sorted(taus, key=lambda t: (0, 0.0) if t == "single" else (1, -float(t)))
+            choice = next(t for t in simplest_first if self.cv_loss_[str(t)] <= best * (1 + self.tolerance))
         else:
             choice = taus[0]
         self.global_, self.weights_ = self._solve(dev, y, codes, len(uniq), choice)
@@ -198,6 +206,7 @@ class GroupWeights:
             "n_splits": self.n_splits,
             "min_rows": self.min_rows,
             "random_state": self.random_state,
+            "tolerance": self.tolerance,
             "groups": self.groups_,
             "tau": str(self.tau_),
             "single": self.single_,
@@ -212,6 +221,7 @@ class GroupWeights:
             n_splits=int(meta["n_splits"]),
             min_rows=int(meta["min_rows"]),
             random_state=int(meta["random_state"]),
+            tolerance=float(meta["tolerance"]),
         )
         out.groups_ = list(meta["groups"])
         out.tau_ = float(meta["tau"])
