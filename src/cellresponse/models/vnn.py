@@ -285,6 +285,19 @@ class _VNNBase(TorchModel):
             emb = self.network_.genotype_embedding(per_level)  # type: ignore[operator]
         return ids, emb.numpy()
 
+    def benchmark_extras(self, data: Dataset) -> dict[str, pd.DataFrame]:
+        """``embedding``: share of variance on the first principal components of the root
+        neurons, the genotype embedding the head reads and the drug embedding, over the
+        distinct cell lines / drugs of ``data`` (a one-dimensional embedding has pc1 ~ 1)."""
+        _, root = self.term_states(data)
+        rows = [
+            ("root", root[-1].T),
+            ("genotype", self.genotype_embedding(data)[1]),
+            ("drug", self.drug_embedding(data)[1]),
+        ]
+        table = [{"embedding": name, "n": len(x), "width": x.shape[1], **pc_shares(x)} for name, x in rows]
+        return {"embedding": pd.DataFrame(table)}
+
     def drug_embedding(self, data: Dataset) -> tuple[pd.Index, np.ndarray]:
         """Last drug-branch layer per distinct drug of ``data``: ids and ``(n_drugs, width)``."""
         from sklearn.utils.validation import check_is_fitted
@@ -305,6 +318,14 @@ class _VNNBase(TorchModel):
         return ent.drug_ids, out.drug_states[-1].numpy()
 
 
+def pc_shares(x: np.ndarray, n: int = 3) -> dict[str, float]:
+    """Share of the variance of the rows of ``x`` on its first ``n`` principal components."""
+    centred = np.asarray(x, dtype=np.float64) - np.asarray(x, dtype=np.float64).mean(0)
+    sv = np.linalg.svd(centred, compute_uv=False) ** 2
+    total = float(sv.sum()) or 1.0
+    return {f"pc{i + 1}": float(sv[i] / total) if i < len(sv) else 0.0 for i in range(n)}
+
+
 @register_model("vnn_drugcell")
 class VNNDrugCell(_VNNBase):
     """DrugCell: GO visible neural network on mutations + fingerprint MLP."""
@@ -319,4 +340,4 @@ class VNNDrugGene(_VNNBase):
     cell_line_views: ClassVar[tuple[str, ...]] = ("mutation", "expression", "cnv")
 
 
-__all__ = ["VNN_TRAINER", "VNNDrugCell", "VNNDrugGene"]
+__all__ = ["VNN_TRAINER", "VNNDrugCell", "VNNDrugGene", "pc_shares"]
