@@ -63,8 +63,6 @@ DOSETIME_TRAINER = TrainerConfig(
     valid_fraction=0.0,
 )
 DOSE_FLOOR = 0.1
-#: Relative validation-loss gain the deviation network must reach to be kept.
-MIN_GAIN = 0.02
 SCALARS = ("dose_mean_", "dose_std_", "time_mean_", "time_std_", "y_scale_")
 SELECTION_COLUMNS = ["lambda", "dose_shape", "cv_pearson"]
 
@@ -165,6 +163,9 @@ class ExprDoseTime(TorchEstimator, ExpressionModel):
         Dose-scaling shapes to choose from on validation (0: no dose scaling).
     network
         Train the deviation network (off: the closed-form parts only).
+    network_min_gain
+        Relative validation-loss gain over the baseline the network must reach to be
+        kept (a handful of validation compounds choose noisily); negative: always kept.
     refit
         Refit the closed-form parts on training + validation with the chosen settings.
     trainer
@@ -191,6 +192,7 @@ class ExprDoseTime(TorchEstimator, ExpressionModel):
         lambdas: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0),
         dose_shapes: tuple[float, ...] = (0.0, 0.5, 1.0),
         network: bool = True,
+        network_min_gain: float = 0.02,
         refit: bool = True,
         trainer: TrainerConfig = DOSETIME_TRAINER,
         random_state: int = 0,
@@ -202,6 +204,7 @@ class ExprDoseTime(TorchEstimator, ExpressionModel):
         self.lambdas = lambdas
         self.dose_shapes = dose_shapes
         self.network = network
+        self.network_min_gain = network_min_gain
         self.refit = refit
         self.trainer = trainer
         self.random_state = random_state
@@ -214,13 +217,14 @@ class ExprDoseTime(TorchEstimator, ExpressionModel):
             "base_alpha": self.base_alpha > 0,
             "lambdas": len(self.lambdas) > 0 and all(v > 0 for v in self.lambdas),
             "dose_shapes": len(self.dose_shapes) > 0 and all(v >= 0 for v in self.dose_shapes),
+            "network_min_gain": self.network_min_gain < 1,
         }
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
             shown = ", ".join(f"{k}={getattr(self, k)!r}" for k in bad)
             raise ValueError(
                 f"invalid expr_dosetime parameters: {shown} (hidden >= 1; dropout in [0, 1); n_pcs >= 0; "
-                "base_alpha > 0; lambdas > 0; dose_shapes >= 0)"
+                "base_alpha > 0; lambdas > 0; dose_shapes >= 0; network_min_gain < 1)"
             )
 
     # ------------------------------------------------------------ closed form
@@ -353,7 +357,7 @@ class ExprDoseTime(TorchEstimator, ExpressionModel):
         best = min((h["valid_loss"] for h in self.history_ if "valid_loss" in h), default=None)
         # the network is kept only if it beats the baseline (its zero output) on validation
         # by more than validation noise would (a handful of compounds choose noisily)
-        self.network_used_ = best is None or best < (1 - MIN_GAIN) * zero_loss
+        self.network_used_ = best is None or best < (1 - self.network_min_gain) * zero_loss
         self.network_ = network.to("cpu").eval()
 
     # ---------------------------------------------------------------- predict
