@@ -42,6 +42,7 @@ class BenchmarkConfig:
     model_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     out: str = "results/benchmark"
     progress: bool = True
+    explain: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

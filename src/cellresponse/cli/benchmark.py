@@ -50,6 +50,12 @@ def add_parser(sub: Any) -> None:
         "test lines' omics (off by default; recorded in config.json)",
     )
     p.add_argument("--min-group-size", type=int, help="smallest drug/gene/compound/cell-line group that is scored")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="record each model's top features per drug (native attributions or permutation on the test folds) "
+        "in extras/<model>.attributions.csv and the report",
+    )
     p.add_argument("--out", help="results directory (default results/benchmark)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=run)
@@ -77,6 +83,7 @@ def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
         "ablations": ablations,
         "out": args.out,
         "progress": False if args.no_progress else None,
+        "explain": True if args.explain else None,
     }
     cfg = load_config(BenchmarkConfig, args.config, overrides)
     for model, params in parse_param_overrides(args.param).items():

@@ -130,9 +130,10 @@ class ScalarTask(Task):
         )
 
     def report_sections(self, res: Results, ctx: ScoreContext) -> list[Section]:
+        from cellresponse.tasks._attribution_section import attribution_sections
         from cellresponse.tasks._sections import member_sections, scalar_sections
 
-        return scalar_sections(res, ctx, self) + member_sections(res, ctx, self)
+        return scalar_sections(res, ctx, self) + member_sections(res, ctx, self) + attribution_sections(res, ctx)
 
 
 #: The member column an ensemble writes for the member best on its inner validation part.
