@@ -16,6 +16,7 @@ from cellresponse.models import load_model, make_model  # noqa: E402
 from cellresponse.models._torch import torch_settings  # noqa: E402
 from cellresponse.models.nn._vnn import (  # noqa: E402
     VisibleNeuralNetwork,
+    VNNHead,
     VNNStructure,
     vnn_loss,
 )
@@ -440,7 +441,9 @@ def test_bilinear_head_shapes_and_bad_values():
     h = random_hierarchy(genes)
     structure = VNNStructure.from_hierarchy(h, genes)
     with torch_settings(num_threads=1, seed=0):
-        net = VisibleNeuralNetwork(structure, n_channels=1, drug_dim=2, n_hidden=4, drug_hidden=(4,), head="bilinear")
+        net = VisibleNeuralNetwork(
+            structure, n_channels=1, drug_dim=2, n_hidden=4, drug_hidden=(4,), head=VNNHead("bilinear")
+        )
     x = torch.from_numpy(rng.normal(size=(64, 12)).astype(np.float32))
     drugs = torch.eye(2)
     cell_index = torch.arange(64).repeat(2)
@@ -448,6 +451,6 @@ def test_bilinear_head_shapes_and_bad_values():
     out = net(x, drugs, cell_index=cell_index, drug_index=drug_index)
     assert out.prediction.shape == (128,)
     with pytest.raises(ValueError, match="head must be one of"):
-        VisibleNeuralNetwork(structure, n_channels=1, drug_dim=2, head="mlp")
+        VNNHead("mlp")
     with pytest.raises(ValueError, match="head_rank"):
-        VisibleNeuralNetwork(structure, n_channels=1, drug_dim=2, head="bilinear", head_rank=0)
+        VNNHead("bilinear", rank=0)

@@ -195,7 +195,7 @@ class _VNNBase(TorchModel):
         return EntityTensors(pd.Index(ids), torch.from_numpy(cells), drug_ids, torch.from_numpy(drugs))
 
     def _build_network(self) -> Any:
-        from cellresponse.models.nn._vnn import VisibleNeuralNetwork
+        from cellresponse.models.nn._vnn import VisibleNeuralNetwork, VNNHead
 
         network = VisibleNeuralNetwork(
             self.structure_,
@@ -203,11 +203,9 @@ class _VNNBase(TorchModel):
             drug_dim=self.drug_dim_,
             n_hidden=self.n_hidden,
             drug_hidden=self.drug_hidden,
-            final_hidden=self.final_hidden,
             init_scale=self.init_scale,
             seed=self.random_state,
-            head=self.head,
-            head_rank=self.head_rank,
+            head=VNNHead(self.head, self.final_hidden, self.head_rank),
         )
         network.compile_kernels = bool(self.compile_kernels)
         return network

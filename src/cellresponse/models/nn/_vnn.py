@@ -81,6 +81,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
 import numpy as np
@@ -113,6 +114,33 @@ class VNNOutput(NamedTuple):
 HEADS = ("drugcell", "bilinear")
 
 
+@dataclass(frozen=True)
+class VNNHead:
+    """Prediction head of :class:`VisibleNeuralNetwork` (see the module notes).
+
+    Parameters
+    ----------
+    kind
+        ``"drugcell"`` (the reference's joint layer) or ``"bilinear"``.
+    hidden
+        Width of the ``"drugcell"`` joint layer (DrugCell default 6).
+    rank
+        Rank of the ``"bilinear"`` head.
+    """
+
+    kind: str = "drugcell"
+    hidden: int = 6
+    rank: int = 16
+
+    def __post_init__(self) -> None:
+        if self.kind not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {self.kind!r}")
+        if int(self.hidden) < 1:
+            raise ValueError(f"head hidden width must be >= 1, got {self.hidden}")
+        if int(self.rank) < 1:
+            raise ValueError(f"head_rank must be >= 1, got {self.rank}")
+
+
 def _uniform(shape: Sequence[int], bound: torch.Tensor | float, gen: torch.Generator | None) -> torch.Tensor:
     u = torch.rand(*shape, generator=gen) * 2 - 1
     return u * bound
@@ -133,16 +161,13 @@ class VisibleNeuralNetwork(nn.Module):
         Neurons per term (DrugCell default 6).
     drug_hidden
         Drug-branch layer widths (DrugCell default 100, 50, 6).
-    final_hidden
-        Width of the joint layer (DrugCell default 6).
     init_scale
         Factor applied to every initial parameter (DrugCell's training script uses 0.1).
     seed
         Seed of the initialisation generator.
     head
-        ``"drugcell"`` (the reference's joint layer) or ``"bilinear"`` (see the module notes).
-    head_rank
-        Rank of the bilinear head.
+        The prediction head and its size (:class:`VNNHead`; default: DrugCell's joint
+        layer of width 6).
 
     Attributes
     ----------
@@ -167,18 +192,14 @@ class VisibleNeuralNetwork(nn.Module):
         drug_dim: int = 2048,
         n_hidden: int = 6,
         drug_hidden: Sequence[int] = (100, 50, 6),
-        final_hidden: int = 6,
         init_scale: float = 0.1,
         seed: int = 0,
-        head: str = "drugcell",
-        head_rank: int = 16,
+        head: VNNHead | None = None,
     ) -> None:
         super().__init__()
-        if head not in HEADS:
-            raise ValueError(f"head must be one of {HEADS}, got {head!r}")
-        if head_rank < 1:
-            raise ValueError(f"head_rank must be >= 1, got {head_rank}")
-        self.head = head
+        spec = head if head is not None else VNNHead()
+        final_hidden, head_rank = spec.hidden, spec.rank
+        self.head = spec.kind
         self.structure = structure
         self.compile_kernels = False
         self.n_channels = int(n_channels)
@@ -221,7 +242,7 @@ class VisibleNeuralNetwork(nn.Module):
             self.drug_aux1.append(nn.Linear(int(h), 1))
             self.drug_aux2.append(nn.Linear(1, 1))
             width = int(h)
-        if head == "drugcell":
+        if self.head == "drugcell":
             self.final_linear = nn.Linear(k + width, int(final_hidden))
             self.final_bn = nn.BatchNorm1d(int(final_hidden))
             self.final_aux = nn.Linear(int(final_hidden), 1)
@@ -483,4 +504,4 @@ def vnn_loss(
     return main + alpha * aux
 
 
-__all__ = ["HEADS", "VNNOutput", "VNNStructure", "VisibleNeuralNetwork", "vnn_loss"]
+__all__ = ["HEADS", "VNNHead", "VNNOutput", "VNNStructure", "VisibleNeuralNetwork", "vnn_loss"]
