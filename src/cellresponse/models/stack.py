@@ -130,6 +130,19 @@ class Stack(ResponseModel):
         if not self.taus or any(not t > 0 for t in self.taus):
             raise ValueError(f"taus must be positive (inf allowed), got {self.taus}")
 
+    @classmethod
+    def coerce_params(cls, params: Mapping[str, Any]) -> dict[str, Any]:
+        """As :meth:`ResponseModel.coerce_params`, and each member's parameters in the
+        types that member takes (JSON writes its tuples as lists)."""
+        out = super().coerce_params(params)
+        nested = out.get("member_params")
+        if isinstance(nested, Mapping):
+            out["member_params"] = {
+                name: get_model_class(name).coerce_params(dict(values)) if isinstance(values, Mapping) else values
+                for name, values in nested.items()
+            }
+        return out
+
     def _member(self, name: str) -> ResponseModel:
         params = dict((self.member_params or {}).get(name, {}))
         if "random_state" in get_model_class(name)().get_params(deep=False):
