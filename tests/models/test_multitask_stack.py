@@ -214,7 +214,7 @@ def test_stack_combines_its_members_and_names_the_member_to_beat(panel):
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"members": ()}, "at least one model"),
+        ({"members": ()}, "'members' parameter must be a non-empty list"),
         ({"members": ("drug_mean", "drug_mean")}, "each once"),
         ({"members": ("stack",)}, "its own member"),
         ({"members": ("drug_mean",), "member_params": {"lightgbm": {}}}, "not members"),
@@ -225,5 +225,37 @@ def test_stack_combines_its_members_and_names_the_member_to_beat(panel):
 def test_stack_rejects_bad_parameters(panel, params, match):
     with pytest.raises(ValueError, match=match):
         make_model("stack", **params).fit(panel)
-    with pytest.raises(KeyError, match="unknown model"):
+    with pytest.raises(ValueError, match="must be registered models; unknown: \\['no_such_model'\\]"):
         make_model("stack", members=("no_such_model",)).fit(panel)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "match"),
+    [
+        ("multitask_ridge", {"alphas": [0.0]}, "'alphas' parameter"),
+        ("multitask_ridge", {"residual_ranks": [1.5]}, "'residual_ranks' parameter"),
+        ("multitask_ridge", {"refit": "yes"}, "'refit' parameter"),
+        ("stack", {"carve_fraction": 1.5}, "'carve_fraction' parameter"),
+        ("stack", {"min_rows": 1}, "'min_rows' parameter"),
+        ("stack", {"members": ["no_such_model"]}, "unknown: \\['no_such_model'\\]"),
+        ("stack", {"member_params": {"no_such_model": {}}}, "unknown: \\['no_such_model'\\]"),
+    ],
+)
+def test_bad_parameters_are_refused_before_any_fit(name, params, match):
+    # the boundary check (--param, TOML, make_model through the pipeline) names the model,
+    # the parameter and what it accepts
+    from cellresponse.errors import InputError
+    from cellresponse.models import check_model_params
+
+    with pytest.raises(InputError, match=f"model '{name}'.*{match}"):
+        check_model_params(name, params)
+
+
+def test_a_loaded_stack_has_the_member_parameters_it_was_saved_with(panel, tmp_path):
+    from cellresponse.models import load_model
+
+    train, valid, test = _parts(panel, "lco")
+    model = make_model("stack", **STACK).fit(train, valid=valid)
+    loaded = load_model(model.save(tmp_path / "m"))
+    assert loaded.member_params == {"multitask_ridge": NO_GO, "ridge_per_drug": {"n_top_genes": 20}}
+    np.testing.assert_array_equal(loaded.predict(test), model.predict(test))

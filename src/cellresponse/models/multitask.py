@@ -37,6 +37,7 @@ import pandas as pd
 
 from cellresponse.data import Dataset
 from cellresponse.features import EntityFeaturizer, TermScorer
+from cellresponse.models._params import POSITIVE_INT, TupleOf
 from cellresponse.models.base import ResponseModel
 from cellresponse.models.registry import register_model
 
@@ -257,6 +258,22 @@ class MultiTaskRidge(ResponseModel):
     refit
         Refit the chosen setting on training + validation lines.
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        # at least one cell or term view: checked in ``_check_params``
+        "cell_views": [TupleOf(str, allow_empty=True)],
+        "term_views": [TupleOf(str, allow_empty=True)],
+        "min_term_genes": [POSITIVE_INT],
+        "max_term_genes": [POSITIVE_INT],
+        "alphas": [TupleOf(float, low=0, strict=True)],
+        "term_weights": [TupleOf(float, low=0)],
+        # below 1 (1 would leave no drug its own coefficients): checked in ``_check_params``
+        "drug_weights": [TupleOf(float, low=0, high=1)],
+        "residual_ranks": [TupleOf(int, low=0)],
+        "em_iterations": [POSITIVE_INT],
+        "n_neighbours": [POSITIVE_INT],
+        "refit": ["boolean"],
+    }
 
     format_version: ClassVar[int] = 1
     tasks: ClassVar[tuple[str, ...]] = ("response", "dependency")

@@ -33,9 +33,10 @@ import pandas as pd
 from cellresponse.data import Dataset
 from cellresponse.models._combine import DEFAULT_TAUS, GroupWeights
 from cellresponse.models._group_means import group_means, lookup
+from cellresponse.models._params import Integral, Interval, Real, TupleOf
 from cellresponse.models.base import ResponseModel
 from cellresponse.models.multitask import per_group_pearson, union
-from cellresponse.models.registry import get_model_class, make_model, register_model
+from cellresponse.models.registry import available_models, get_model_class, make_model, register_model
 
 #: The member best on inner validation, as a scored column ``stack/valid_best``.
 VALID_BEST = "valid_best"
@@ -82,6 +83,16 @@ class Stack(ResponseModel):
     random_state
         Seeds the carved part, the cross-validation parts and the members.
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        # registered, each once, not ``stack`` itself: checked in ``_check_params``
+        "members": [TupleOf(str)],
+        "member_params": [Mapping, None],
+        "taus": [TupleOf(float, low=0, strict=True)],
+        "min_rows": [Interval(Integral, 2, None, closed="left")],
+        "carve_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both")],
+    }
 
     tasks: ClassVar[tuple[str, ...]] = ("response", "dependency")
     format_version: ClassVar[int] = 1
@@ -135,6 +146,11 @@ class Stack(ResponseModel):
         """As :meth:`ResponseModel.coerce_params`, and each member's parameters in the
         types that member takes (JSON writes its tuples as lists)."""
         out = super().coerce_params(params)
+        known = available_models()
+        named = [*(out.get("members") or ()), *(out.get("member_params") or {})]
+        unknown = [m for m in named if isinstance(m, str) and m not in known]
+        if unknown:
+            raise ValueError(f"stack members must be registered models; unknown: {unknown}; registered: {known}")
         nested = out.get("member_params")
         if isinstance(nested, Mapping):
             out["member_params"] = {

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from cellresponse.data import Dataset
+from cellresponse.models._params import POSITIVE_INT, SEED, Integral, Interval, Real, TupleOf
 from cellresponse.models._torch import TORCH_INSTALL_HINT
 from cellresponse.models.expression._baselines import (
     BASAL,
@@ -175,6 +176,20 @@ class ExprDoseTime(TorchEstimator, ExpressionModel):
     random_state
         Seeds weight init and batch order (global torch RNG state is restored after fit).
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "hidden": [POSITIVE_INT],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "n_pcs": [Interval(Integral, 0, None, closed="left")],
+        "base_alpha": [Interval(Real, 0, None, closed="neither")],
+        "lambdas": [TupleOf(float, low=0, strict=True)],
+        "dose_shapes": [TupleOf(float, low=0)],
+        "network": ["boolean"],
+        "network_min_gain": [Interval(Real, None, 1, closed="neither")],
+        "refit": ["boolean"],
+        "trainer": [TrainerConfig],
+        "random_state": SEED,
+    }
 
     cell_line_views: ClassVar[tuple[str, ...]] = (BASAL,)
     perturbation_views: ClassVar[tuple[str, ...]] = (MORGAN,)
