@@ -14,7 +14,8 @@ baseline, fit seconds per fold and peak RSS::
         --out results/accuracy
     python benchmarks/bench_accuracy.py report --split lco --out results/accuracy --reference ridge_per_drug
 
-A finished shard is not run again (delete its folder to rerun it). ``--param MODEL.KEY=VALUE``
+A finished shard is not run again (delete its folder to rerun it); an interrupted one resumes
+from its finished (model, fold) cells. ``--param MODEL.KEY=VALUE``
 (TOML values) passes hyperparameters, e.g. ``--param mlp_expression.trainer__epochs=12``
 (the README's MLP figures used that 12-epoch cap).
 """
@@ -55,7 +56,9 @@ def shard(args: argparse.Namespace) -> None:
     models = [] if args.model == BASELINES_ONLY else [args.model]
     params = {k: v for k, v in _params(args.param).items() if k in models}
     start = time.perf_counter()
-    options = RunOptions(progress=False, config={"benchmark": "bench_accuracy.py", "shard": args.model})
+    options = RunOptions(
+        progress=False, config={"benchmark": "bench_accuracy.py", "shard": args.model}, existing="resume"
+    )
     run_benchmark(data, models=models, split=split, out=args.out, model_params=params, seed=args.seed, options=options)
     print(json.dumps({"model": args.model, "wall_s": time.perf_counter() - start, "peak_rss_mib": peak_rss_mib()}))
 

@@ -59,8 +59,9 @@ def main() -> None:
         split = make_split(ds, mode=mode, n_folds=5, seed=args.seed)
         load = os.getloadavg()
         start = time.perf_counter()
+        options = RunOptions(progress=False, existing="overwrite")  # the script reruns every setting
         result = run_benchmark(ds, models=["expr_dosetime"], split=split, out=out / name, seed=args.seed,
-                               model_params=params, options=RunOptions(progress=False))  # fmt: skip
+                               model_params=params, options=options)  # fmt: skip
         build_report(out / name)
         secs = time.perf_counter() - start
         table = result.leaderboard()

@@ -61,7 +61,7 @@ def shard(args: argparse.Namespace) -> None:
     params = {MODEL: {**PARAMS, **VARIANTS[args.variant]}}
     config = {"benchmark": "bench_vnn_fix.py", "variant": args.variant, "protocol": "batch 5000, <= 8 epochs"}
     run_benchmark(data, models=[MODEL], split=split, out=args.out, model_params=params, seed=0,
-                  options=RunOptions(progress=False, config=config))  # fmt: skip
+                  options=RunOptions(progress=False, config=config, existing="resume"))  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> None:
