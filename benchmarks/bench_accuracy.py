@@ -97,7 +97,7 @@ def report(args: argparse.Namespace) -> None:
     base = Path(args.out) / args.split
     shards = sorted(p for p in (base / "shards").iterdir() if (p / "config.json").is_file())
     merged = base / "merged"
-    res = merge_benchmarks(shards, out=merged)
+    res = merge_benchmarks(shards, out=merged, existing="overwrite")  # the merge is re-derived each time
     board = res.leaderboard()
     cols = ["per_drug_pearson_mean", "per_drug_normalized_pearson_mean", "normalized_pearson", "pearson", "rmse"]
     print(f"# GDSC2 {args.target}, split {args.split}: {len(shards)} shards merged into {merged}")

@@ -119,7 +119,10 @@ def report(args: argparse.Namespace) -> None:
         shards = sorted(p for p in (out / variant).glob("f*") if (p / "config.json").is_file())
         if not shards:
             continue
-        res = merge_benchmarks(shards, out=out / f"{variant}_merged") if len(shards) > 1 else read_results(shards[0])
+        if len(shards) > 1:  # the merge is re-derived each time
+            res = merge_benchmarks(shards, out=out / f"{variant}_merged", existing="overwrite")
+        else:
+            res = read_results(shards[0])
         merged[variant] = res
         summ = res.summary
         rows = summ[(summ.model == MODEL) & (summ.metric == "pearson") & (summ.group_by == "drug")]
