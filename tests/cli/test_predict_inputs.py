@@ -109,7 +109,8 @@ def expr_dir(_synth, tmp_path_factory):
         ("nan", "argument --dose: expected a finite number, got 'nan'"),
         ("-1", "argument --dose: expected a finite number > 0, got '-1'"),
         ("0", "argument --dose: expected a finite number > 0, got '0'"),
-        ("1e300", "--dose 1e+300 is outside the doses the model was trained on"),
+        ("1e300", "--dose must lie in [1e-06, 10000], got 1e+300"),
+        ("5000", "dose 5000 outside the training range"),
     ],
 )
 def test_doses_must_be_finite_positive_and_within_the_training_range(dose, message, _synth, expr_dir, capsys):

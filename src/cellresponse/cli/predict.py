@@ -225,6 +225,7 @@ def _repurpose(args: argparse.Namespace) -> int:
 
 def _predict_signature(args: argparse.Namespace) -> int:
     from cellresponse import pipeline
+    from cellresponse.errors import InputError
     from cellresponse.models import load_model
 
     flag = "--compound-smiles" if args.compound_smiles is not None else "--compound"
@@ -236,7 +237,11 @@ def _predict_signature(args: argparse.Namespace) -> int:
             pipeline.read_bundle(args.model), cell_line=args.cell_line, dose=args.dose, time=args.time,
             compound=args.compound, smiles=args.compound_smiles,
         )  # fmt: skip
-        for note in signature.attrs.get("extrapolated", []):
+        flags = list(signature.attrs.get("extrapolated", []))
+        if flags and not args.allow_extrapolation:  # the same rule as for a plain saved model
+            raise InputError("; ".join(flags) + "; pass --allow-extrapolation to predict it anyway (flagged "
+                             "'extrapolated' in the output)", source="--dose")  # fmt: skip
+        for note in flags:
             print(f"cellresponse predict: warning: {note}", file=sys.stderr)
         table = signature.rename("prediction").rename_axis("gene").reset_index()
         table["extrapolated"] = bool(signature.attrs.get("extrapolated"))

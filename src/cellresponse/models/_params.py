@@ -30,6 +30,8 @@ from sklearn.utils._param_validation import (
 from cellresponse.errors import InputError
 
 __all__ = [
+    "CELL_FEATURE_CONSTRAINTS",
+    "DRUG_FEATURE_CONSTRAINTS",
     "N_JOBS",
     "POSITIVE_INT",
     "POSITIVE_INT_OR_NONE",
@@ -115,6 +117,19 @@ POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 POSITIVE_INT_OR_NONE = [POSITIVE_INT, None]
 SEED = [Interval(Integral, 0, 2**32 - 1, closed="both"), None]
 N_JOBS = [POSITIVE_INT, Options(Integral, {-1})]
+#: the cell-line featurizer's parameters (views, top genes, PCs, tissue), shared by the tabular models
+CELL_FEATURE_CONSTRAINTS: dict[str, list[Any]] = {
+    "cell_views": [TupleOf(str)],
+    "n_top_genes": POSITIVE_INT_OR_NONE,
+    "cell_components": POSITIVE_INT_OR_NONE,
+    "one_hot_tissue": ["boolean"],
+}
+#: the drug featurizer's parameters of the global models
+DRUG_FEATURE_CONSTRAINTS: dict[str, list[Any]] = {
+    "drug_views": [TupleOf(str, allow_empty=True)],
+    "drug_components": POSITIVE_INT_OR_NONE,
+    "drug_offset": ["boolean"],
+}
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:

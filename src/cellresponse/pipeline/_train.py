@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -425,17 +424,12 @@ def predict_signature_table(
         without ``allow_extrapolation``; an unknown cell line; non-finite predictions.
     """
     from cellresponse.models.expression import predict_signature
+    from cellresponse.pipeline._signatures import dose_time_flags
 
     model = load_model(model) if not isinstance(model, ResponseModel) else model
     domain = getattr(model, "domain_", None) or {}
-    outside = []
-    for flag, value, unit in (("--dose", dose, "µM"), ("--time", time, "h")):
-        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-            raise InputError(f"{flag} must be a finite number > 0, got {value!r}", source=flag)
-        span = domain.get(flag[2:])
-        if span and not span[0] <= value <= span[1]:
-            outside.append(f"{flag} {value:g} is outside the {flag[2:]}s the model was trained on "
-                           f"({span[0]:g}-{span[1]:g} {unit})")  # fmt: skip
+    seen = {k: domain[k] for k in ("dose", "time") if domain.get(k)}
+    outside = dose_time_flags(dose=dose, time=time, seen=seen, field_prefix="--")
     if outside and not allow_extrapolation:
         raise InputError("; ".join(outside) + "; pass --allow-extrapolation to predict it anyway (flagged "
                          "'extrapolated' in the output)", source="--dose")  # fmt: skip

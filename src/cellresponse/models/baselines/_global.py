@@ -17,16 +17,16 @@ from cellresponse.data import Dataset
 from cellresponse.features import EntityFeaturizer
 from cellresponse.models._drug_offset import DrugOffset
 from cellresponse.models._params import (
+    CELL_FEATURE_CONSTRAINTS,
+    DRUG_FEATURE_CONSTRAINTS,
     N_JOBS,
     POSITIVE_INT,
-    POSITIVE_INT_OR_NONE,
     SEED,
     Integral,
     Interval,
     Real,
     RealNotInt,
     StrOptions,
-    TupleOf,
 )
 from cellresponse.models.base import ResponseModel
 from cellresponse.models.baselines._means import SCALAR_TASKS
@@ -100,13 +100,8 @@ class ElasticNetGlobal(_GlobalTabular):
     """Elastic net over [cell-line PCs, drug fingerprint PCs]: additive, no interactions."""
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        "cell_views": [TupleOf(str)],
-        "n_top_genes": POSITIVE_INT_OR_NONE,
-        "cell_components": POSITIVE_INT_OR_NONE,
-        "one_hot_tissue": ["boolean"],
-        "drug_views": [TupleOf(str, allow_empty=True)],
-        "drug_components": POSITIVE_INT_OR_NONE,
-        "drug_offset": ["boolean"],
+        **CELL_FEATURE_CONSTRAINTS,
+        **DRUG_FEATURE_CONSTRAINTS,
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
     }
@@ -169,13 +164,8 @@ class LightGBMGlobal(_GlobalTabular):
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        "cell_views": [TupleOf(str)],
-        "n_top_genes": POSITIVE_INT_OR_NONE,
-        "cell_components": POSITIVE_INT_OR_NONE,
-        "one_hot_tissue": ["boolean"],
-        "drug_views": [TupleOf(str, allow_empty=True)],
-        "drug_components": POSITIVE_INT_OR_NONE,
-        "drug_offset": ["boolean"],
+        **CELL_FEATURE_CONSTRAINTS,
+        **DRUG_FEATURE_CONSTRAINTS,
         "n_estimators": [POSITIVE_INT],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "num_leaves": [Interval(Integral, 2, None, closed="left")],
@@ -242,13 +232,8 @@ class RandomForestGlobal(_GlobalTabular):
     """Random forest over [cell-line PCs + tissue, drug fingerprint PCs]."""
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        "cell_views": [TupleOf(str)],
-        "n_top_genes": POSITIVE_INT_OR_NONE,
-        "cell_components": POSITIVE_INT_OR_NONE,
-        "one_hot_tissue": ["boolean"],
-        "drug_views": [TupleOf(str, allow_empty=True)],
-        "drug_components": POSITIVE_INT_OR_NONE,
-        "drug_offset": ["boolean"],
+        **CELL_FEATURE_CONSTRAINTS,
+        **DRUG_FEATURE_CONSTRAINTS,
         "n_estimators": [POSITIVE_INT],
         "min_samples_leaf": [POSITIVE_INT],
         "max_features": [Interval(RealNotInt, 0, 1, closed="right"), POSITIVE_INT, StrOptions({"sqrt", "log2"}), None],

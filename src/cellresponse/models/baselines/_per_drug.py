@@ -16,9 +16,9 @@ import pandas as pd
 from cellresponse.data import Dataset
 from cellresponse.features import EntityFeaturizer
 from cellresponse.models._params import (
+    CELL_FEATURE_CONSTRAINTS,
     N_JOBS,
     POSITIVE_INT,
-    POSITIVE_INT_OR_NONE,
     SEED,
     Integral,
     Interval,
@@ -122,10 +122,7 @@ class RidgePerDrug(_PerDrugLinear):
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        "cell_views": [TupleOf(str)],
-        "n_top_genes": POSITIVE_INT_OR_NONE,
-        "cell_components": POSITIVE_INT_OR_NONE,
-        "one_hot_tissue": ["boolean"],
+        **CELL_FEATURE_CONSTRAINTS,
         "alphas": [TupleOf(float, low=0, strict=True)],
     }
 
@@ -171,10 +168,7 @@ class ElasticNetPerDrug(_PerDrugLinear):
     validation part (pooled over drugs), along warm-started regularization paths."""
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        "cell_views": [TupleOf(str)],
-        "n_top_genes": POSITIVE_INT_OR_NONE,
-        "cell_components": POSITIVE_INT_OR_NONE,
-        "one_hot_tissue": ["boolean"],
+        **CELL_FEATURE_CONSTRAINTS,
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "alphas": [TupleOf(float, low=0, strict=True)],
     }
@@ -275,10 +269,7 @@ class LightGBMPerDrug(_PerDrugEstimators):
     """LightGBM per drug on cell-line PCs (+ tissue); a few hundred shallow trees each."""
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        "cell_views": [TupleOf(str)],
-        "n_top_genes": POSITIVE_INT_OR_NONE,
-        "cell_components": POSITIVE_INT_OR_NONE,
-        "one_hot_tissue": ["boolean"],
+        **CELL_FEATURE_CONSTRAINTS,
         "n_estimators": [POSITIVE_INT],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "num_leaves": [Interval(Integral, 2, None, closed="left")],
@@ -330,10 +321,7 @@ class RandomForestPerDrug(_PerDrugEstimators):
     """Random forest per drug on cell-line PCs (+ tissue)."""
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        "cell_views": [TupleOf(str)],
-        "n_top_genes": POSITIVE_INT_OR_NONE,
-        "cell_components": POSITIVE_INT_OR_NONE,
-        "one_hot_tissue": ["boolean"],
+        **CELL_FEATURE_CONSTRAINTS,
         "n_estimators": [POSITIVE_INT],
         "min_samples_leaf": [POSITIVE_INT],
         "max_features": [Interval(RealNotInt, 0, 1, closed="right"), POSITIVE_INT, StrOptions({"sqrt", "log2"}), None],
