@@ -7,6 +7,7 @@ their scorers in :mod:`cellresponse.tasks`; the results layout in
 
 from cellresponse.evaluate._cells import MEMBER_PREDICTIONS, CellResult, FoldData, run_cell
 from cellresponse.evaluate._merge import merge_benchmarks
+from cellresponse.evaluate._rows import RowFilter, apply_row_filter, restrict_split, rows_for_models
 from cellresponse.evaluate._runner import BenchmarkResult, RunOptions, resolve_models, run_benchmark, seeded_params
 from cellresponse.evaluate._scoring import ablation_table, leaderboard, score_predictions, summary_table
 
@@ -15,11 +16,15 @@ __all__ = [
     "BenchmarkResult",
     "CellResult",
     "FoldData",
+    "RowFilter",
     "RunOptions",
     "ablation_table",
+    "apply_row_filter",
     "leaderboard",
     "merge_benchmarks",
     "resolve_models",
+    "restrict_split",
+    "rows_for_models",
     "run_benchmark",
     "run_cell",
     "score_predictions",

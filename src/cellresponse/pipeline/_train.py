@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from cellresponse._util import jsonable
 from cellresponse.data import Dataset, FeatureView
 from cellresponse.models import ResponseModel, load_model, make_model
 from cellresponse.splits import make_split
+
+log = logging.getLogger("cellresponse")
 
 
 def train(
@@ -32,12 +35,16 @@ def train(
     dataset's task holds them out (cell lines for response and dependency, compounds for
     expression), used for early stopping.
     """
-    from cellresponse.evaluate import seeded_params
+    from cellresponse.evaluate import rows_for_models, seeded_params
     from cellresponse.tasks import get_task
 
     task = get_task(data.task)
     resolved = seeded_params(model, params or {}, seed)
     estimator = make_model(model, **resolved)
+    rows = rows_for_models(data, [model], {model: resolved})
+    if rows.n_dropped:  # rows whose cell line or drug lacks a view the model reads
+        log.warning("train %s: %d of %d rows dropped: %s", model, rows.n_dropped, len(data), rows.describe())
+        data = data[rows.keep]
     valid = None
     if valid_fraction > 0:
         split = make_split(data, mode=task.validation_mode, n_folds=2, seed=seed, valid_fraction=valid_fraction)
@@ -57,6 +64,7 @@ def train(
         "seed": seed,
         "params": jsonable(resolved),
         "dataset_fingerprint": data.fingerprint(),
+        "row_filter": rows.to_dict(),
     }
     (path / "training.json").write_text(json.dumps(meta, indent=2))
     return estimator
