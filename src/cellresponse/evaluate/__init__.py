@@ -10,9 +10,11 @@ from cellresponse.evaluate._merge import merge_benchmarks
 from cellresponse.evaluate._rows import RowFilter, apply_row_filter, restrict_split, rows_for_models
 from cellresponse.evaluate._runner import BenchmarkResult, RunOptions, resolve_models, run_benchmark, seeded_params
 from cellresponse.evaluate._scoring import ablation_table, leaderboard, score_predictions, summary_table
+from cellresponse.evaluate._transfer import TRANSFER, best_transfer_baseline, transfer_scores, write_transfer_scores
 
 __all__ = [
     "MEMBER_PREDICTIONS",
+    "TRANSFER",
     "BenchmarkResult",
     "CellResult",
     "FoldData",
@@ -20,6 +22,7 @@ __all__ = [
     "RunOptions",
     "ablation_table",
     "apply_row_filter",
+    "best_transfer_baseline",
     "leaderboard",
     "merge_benchmarks",
     "resolve_models",
@@ -30,4 +33,6 @@ __all__ = [
     "score_predictions",
     "seeded_params",
     "summary_table",
+    "transfer_scores",
+    "write_transfer_scores",
 ]

@@ -19,6 +19,8 @@ from cellresponse.pipeline._benchmark import (
     load_for_config,
     split_for_config,
 )
+from cellresponse.pipeline._cross import load_cross_study
+from cellresponse.pipeline._studies import benchmark_seeds, compare_runs, randomization_test
 from cellresponse.pipeline._train import pairs_dataset, predict, train, write_table
 
 __all__ = [
@@ -26,11 +28,15 @@ __all__ = [
     "EnrichConfig",
     "ExploreConfig",
     "benchmark",
+    "benchmark_seeds",
     "cell_line_resolver",
+    "compare_runs",
     "config_summary",
+    "load_cross_study",
     "load_for_config",
     "pairs_dataset",
     "predict",
+    "randomization_test",
     "run_de",
     "run_enrich",
     "run_explore",

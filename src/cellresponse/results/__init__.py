@@ -16,11 +16,27 @@ from cellresponse.results._layout import (
     table_bytes,
 )
 from cellresponse.results._predictions import Predictions, read_predictions
+from cellresponse.results._runs import (
+    GROUP_SPREAD_COLUMNS,
+    RUN_COLUMNS,
+    RUNS_FORMAT_VERSION,
+    SPREAD_COLUMNS,
+    RunSet,
+    group_spread,
+    read_run_set,
+    run_figures,
+    spread,
+    write_run_set,
+)
 
 __all__ = [
     "ABLATION_COLUMNS",
     "FORMAT_VERSION",
+    "GROUP_SPREAD_COLUMNS",
     "RESULT_COLUMNS",
+    "RUNS_FORMAT_VERSION",
+    "RUN_COLUMNS",
+    "SPREAD_COLUMNS",
     "STATS_COLUMNS",
     "SUMMARY_COLUMNS",
     "TABLES",
@@ -28,9 +44,15 @@ __all__ = [
     "Predictions",
     "Results",
     "ResultsWriter",
+    "RunSet",
     "atomic_write_bytes",
+    "group_spread",
     "read_config",
     "read_predictions",
     "read_results",
+    "read_run_set",
+    "run_figures",
+    "spread",
     "table_bytes",
+    "write_run_set",
 ]
