@@ -21,10 +21,13 @@ def pdxe(data_dir: Path) -> Dataset:
     return load_dataset("pdxe", root=data_dir)
 
 
-def test_registered() -> None:
+def test_registered_and_documented() -> None:
     listed = available_datasets()
     assert listed["ctrp_v2"]["targets"] == ["auc"]
     assert listed["pdxe"]["targets"] == ["best_avg_response", "mrecist"]
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    missing = [n for n in listed if f"`{n}`" not in readme]
+    assert not missing, f"datasets missing from the README dataset table: {missing}"
 
 
 def test_ctrp(ctrp: Dataset) -> None:

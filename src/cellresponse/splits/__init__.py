@@ -20,6 +20,7 @@ from cellresponse.splits._modes import (
     register_split_mode,
     split_mode_descriptions,
 )
+from cellresponse.splits._predefined import predefined_split
 from cellresponse.splits._split import SPLIT_FORMAT_VERSION, TRAIN_ONLY, Fold, Split
 from cellresponse.splits._study import cross_study_assignment  # registers the cross_study mode
 
@@ -40,6 +41,7 @@ __all__ = [
     "key_columns",
     "make_split",
     "murcko_scaffolds",
+    "predefined_split",
     "read_split_file",
     "register_split_mode",
     "split_mode_descriptions",
