@@ -138,7 +138,7 @@ def test_transfer_scores_auroc() -> None:
                         values={"m": truth.astype(np.float32), "global_mean": np.zeros(40, np.float32)})  # fmt: skip
     ctx = ScoreContext("response", "drug", "y", ("global_mean", "m"), ("global_mean",), 5)
     tables = transfer_scores(preds, ctx)
-    row = tables["per_drug"].query("model == 'm' and subset == 'all'").iloc[0]
+    row = tables["per_drug"].query("model == 'm' and subset == 'unseen'").iloc[0]  # no line seen: one subset
     assert row["auroc"] == 1.0 and row["spearman"] == pytest.approx(1.0)
 
 

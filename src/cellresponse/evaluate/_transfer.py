@@ -48,10 +48,10 @@ def _subsets(obs: pd.DataFrame, *, held_out: bool) -> dict[str, np.ndarray]:
         return {"unseen": out["all"]}
     if "seen_line" in obs.columns:
         seen = obs["seen_line"].astype(str).str.lower().isin(["true", "1"]).to_numpy()
-        if seen.any() and not seen.all():
+        if not seen.any():  # no test line is in the training study (PDX models): one subset
+            return {"unseen": out["all"]}
+        if not seen.all():
             out["unseen"] = ~seen
-        elif not seen.any():
-            out["unseen"] = np.ones(len(obs), dtype=bool)
     return out
 
 
