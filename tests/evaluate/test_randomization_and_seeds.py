@@ -90,6 +90,10 @@ def test_critical_difference_figure() -> None:
 
     fig = critical_difference(pd.Series({"a": 1.2, "b": 2.0, "c": 2.8}), cd=1.0, title="t", highlight=["c"])
     assert fig.axes[0].get_title() == "t"
+    from cellresponse.plotting import transfer_per_drug
+
+    empty = pd.DataFrame(columns=["model", "subset", "drug", "spearman"])
+    assert transfer_per_drug(empty, models=["m"]).axes  # nothing scored: an empty figure, no warning
 
 
 def test_seeds_and_compare_runs(panel, tmp_path) -> None:

@@ -92,7 +92,8 @@ def transfer_per_drug(per_drug: pd.DataFrame, *, models: Sequence[str], metric: 
     ax.axhline(0, color="black", lw=0.6)
     ax.set_xticks(x, table.index, rotation=90, fontsize=6)
     ax.set_ylabel(f"per-drug {metric}")
-    ax.legend(fontsize=7, ncol=3)
+    if cols:
+        ax.legend(fontsize=7, ncol=3)
     fig.tight_layout()
     return fig
 

@@ -86,10 +86,11 @@ def transfer_sections(res: Results, ctx: ScoreContext) -> list[Section]:
     if len(best):
         tables.append(Table(best.drop(columns=["is_best_baseline"]).set_index(["subset", "metric", "model"]), digits=4))
     figs = []
-    if len(per_drug):
-        subset = "unseen" if (per_drug["subset"] == "unseen").any() else "all"
+    scored = per_drug.dropna(subset=["spearman"]) if len(per_drug) else per_drug
+    if len(scored):  # the unseen lines where they were scored, else all lines
+        subset = "unseen" if (scored["subset"] == "unseen").any() else str(scored["subset"].iloc[0])
         models = [m for m in ctx.models if m not in ctx.baselines] + [m for m in ctx.baselines]
-        figs.append(transfer_per_drug(per_drug[per_drug["subset"] == subset], models=models))
+        figs.append(transfer_per_drug(scored[scored["subset"] == subset], models=models))
     return [Section("Cross-study transfer", text, figures=figs, tables=tables)]
 
 
