@@ -9,6 +9,7 @@ directory is complete) and prints its table:
     python benchmarks/bench_datasets.py pdx                  # GDSC2 -> PDXE transfer, PDXE leave-model-out
     python benchmarks/bench_datasets.py druggene --models all  # the DrugGene paper's own split, every model
     python benchmarks/bench_datasets.py ranks                # critical difference across the datasets above
+    python benchmarks/bench_datasets.py randomization-train --models elastic_net,ridge_per_drug
 
 ``--models`` defaults to the response task's defaults (elastic_net, ridge_per_drug, lightgbm).
 """
@@ -32,6 +33,11 @@ CROSS = {  # label: (train, test, test target, alignment)
 }
 # the DrugGene paper (Pang et al.), test MSE on its split, as reported there (issue 19: 0.11-0.33)
 PAPER_MSE_RANGE = (0.11, 0.33)
+# ``druggene --models all``: our counterparts of the paper's models (DrugGene, DrugCell, expBox, cnvBox,
+# elastic net, random forest) plus the response task's defaults
+DRUGGENE_MODELS = ["elastic_net", "random_forest", "ridge_per_drug", "lightgbm", "mlp_expression", "mlp_cnv",
+                   "vnn_drugcell", "vnn_druggene"]  # fmt: skip
+TORCH_MODELS = {"mlp_expression", "mlp_cnv", "mlp_all", "vnn_drugcell", "vnn_druggene"}
 
 
 def _complete(out: Path) -> bool:
@@ -127,6 +133,27 @@ def _randomization_table(res, models: list[str]) -> None:
     print(drop.round(4).astype(str).add(pval.map(lambda p: f" ({p:.1g})")).to_string())
 
 
+def randomization_train(args: argparse.Namespace) -> None:
+    """Training-time randomization on GDSC2 LCO: each input permuted in the whole dataset, models refit."""
+    from cellresponse.datasets import load_dataset
+    from cellresponse.evaluate import rows_for_models
+    from cellresponse.pipeline import randomization_test
+    from cellresponse.splits import make_split
+
+    data = load_dataset("gdsc2")
+    data = data[rows_for_models(data, args.models).keep]  # the rows every model of the run can use
+    split = make_split(data, mode="lco", n_folds=args.folds, seed=0)
+    out = Path(args.out) / "gdsc2_lco_randomization_train"
+    table = randomization_test(data, models=args.models, split=split, out=out)
+    print(f"GDSC2 LCO ({args.folds} folds), randomization tests: drop of mean per-drug Pearson (paired Wilcoxon p)")
+    for mode in ("test", "train"):
+        part = table[table["mode"] == mode]
+        wide = part.pivot_table(index="model", columns="input", values="drop").round(4).astype(str)
+        pval = part.pivot_table(index="model", columns="input", values="pvalue")
+        print(f"-- permuted at {mode} time")
+        print(wide.add(pval.map(lambda p: f" ({p:.1g})")).to_string())
+
+
 def cross(args: argparse.Namespace) -> None:
     from cellresponse.config import BenchmarkConfig
     from cellresponse.results import read_results
@@ -211,8 +238,10 @@ def druggene(args: argparse.Namespace) -> None:
 
     ds = load_dataset("druggene")
     split = predefined_split(ds, column="split", train="train", valid="val", test="test")
+    models_run = DRUGGENE_MODELS if args.models == ["all"] else args.models
+    params = {m: {"trainer__epochs": args.epochs} for m in models_run if m in TORCH_MODELS}
     rows = []
-    for label, models in (("baselines only (all test pairs)", []), ("every model (pairs with omics)", args.models)):
+    for label, models in (("baselines only (all test pairs)", []), ("every model (pairs with omics)", models_run)):
         out = Path(args.out) / ("druggene_baselines" if not models else "druggene_models")
         if not _complete(out):
             run_benchmark(
@@ -220,6 +249,7 @@ def druggene(args: argparse.Namespace) -> None:
                 models=models or ["drug_mean"],
                 split=split,
                 out=out,
+                model_params={m: p for m, p in params.items() if m in models},
                 options=RunOptions(progress=False, config={"benchmark": "bench_datasets.py druggene"}),
             )
             build_report(out)
@@ -267,7 +297,7 @@ def ranks(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["rows", "seeds", "cross", "pdx", "druggene", "ranks"])
+    parser.add_argument("what", choices=["rows", "seeds", "cross", "pdx", "druggene", "ranks", "randomization-train"])
     parser.add_argument("--out", default="results/bench_datasets")
     parser.add_argument("--models", default=",".join(DEFAULT_MODELS))
     parser.add_argument("--seeds", default="0,1,2,3,4")
@@ -277,7 +307,9 @@ def main() -> None:
     args = parser.parse_args()
     args.models = [m for m in args.models.split(",") if m]
     t0, c0 = time.perf_counter(), cpu_seconds()
-    {"rows": rows, "seeds": seeds, "cross": cross, "pdx": pdx, "druggene": druggene, "ranks": ranks}[args.what](args)
+    commands = {"rows": rows, "seeds": seeds, "cross": cross, "pdx": pdx, "druggene": druggene, "ranks": ranks,
+                "randomization-train": randomization_train}  # fmt: skip
+    commands[args.what](args)
     print(f"\n[{args.what}] wall {time.perf_counter() - t0:.0f} s, CPU {cpu_seconds() - c0:.0f} s, "
           f"peak RSS {peak_rss_mib():.0f} MiB")  # fmt: skip
 
