@@ -16,7 +16,7 @@ $(VENV)/bin/python:
 # nothing later resolves to the CUDA build.
 $(STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
 	$(PIP) install -q -c constraints.txt torch==2.13.0
-	$(PIP) install -q -c constraints.txt -e ".[all]" pytest ruff mypy
+	$(PIP) install -q -c constraints.txt -e ".[all]" pytest ruff mypy httpx playwright schemathesis
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -161,7 +161,7 @@ def cross(args: argparse.Namespace) -> None:
     pairs = [p for p in CROSS if args.only is None or p in args.only.split(",")]
     for label in pairs:
         train, test, target, align = CROSS[label]
-        for lines in ("unseen", "all"):
+        for lines in args.lines.split(","):
             out = Path(args.out) / f"{label}_{lines}"
             cfg = BenchmarkConfig(train_dataset=train, test_dataset=test, test_target=target, align=align,
                                   test_lines=lines, folds=args.folds, models=args.models, out=str(out),
@@ -304,6 +304,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=20, help="druggene: epochs of the torch models")
     parser.add_argument("--only", help="cross: comma-separated pairs of " + ",".join(CROSS))
+    parser.add_argument("--lines", default="unseen,all", help="cross: test-line sets to run (unseen: --folds folds)")
     args = parser.parse_args()
     args.models = [m for m in args.models.split(",") if m]
     t0, c0 = time.perf_counter(), cpu_seconds()

@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("io",),
     ("data",),
     ("chem", "metrics", "plotting", "results"),
-    ("datasets", "ontology", "de"),
+    ("datasets", "ontology", "de", "biomarkers"),
     ("features", "splits", "enrich", "explore"),
     ("models",),
     ("explain",),
@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("evaluate",),
     ("report",),
     ("pipeline",),
-    ("cli",),
+    ("cli", "service"),
 )
 MAX_LINES = 600
 MAX_PARAMS = 8

@@ -108,9 +108,11 @@ def test_one_optimizer_step_in_the_package(structure):
 
 
 def test_new_packages_keep_keyword_only_signatures():
+    import cellresponse.biomarkers as biomarkers
     import cellresponse.chem as chem
     import cellresponse.de as de
     import cellresponse.enrich as enrich
+    import cellresponse.explain as explain
     import cellresponse.explore as explore
     import cellresponse.metrics as metrics
     import cellresponse.ontology as ontology
@@ -119,7 +121,7 @@ def test_new_packages_keep_keyword_only_signatures():
     import cellresponse.results as results
     import cellresponse.tasks as tasks
 
-    for module in (chem, de, enrich, explore, metrics, ontology, pipeline, report, results, tasks):
+    for module in (biomarkers, chem, de, enrich, explain, explore, metrics, ontology, pipeline, report, results, tasks):
         for name in module.__all__:
             obj = getattr(module, name)
             if not inspect.isfunction(obj):

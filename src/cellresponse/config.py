@@ -55,6 +55,7 @@ class BenchmarkConfig:
     test_lines: str = "all"
     align: str = "none"
     seeds: list[int] | None = None
+    explain: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

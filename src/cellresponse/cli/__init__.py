@@ -26,6 +26,8 @@ SUBCOMMANDS: dict[str, str] = {
     "de": "de",
     "explore": "explore",
     "enrich": "enrich",
+    "serve": "serve",
+    "biomarkers": "biomarkers",
 }
 
 

@@ -58,6 +58,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--align", choices=["none", "rank", "zscore"], help="cross-study: per-sample alignment of "
                    "expression over the shared genes (default none; rank for cell line -> PDX)")  # fmt: skip
     p.add_argument("--seeds", help="comma-separated split seeds: repeat the run per seed and report the spread")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="record each model's top features per drug (native attributions or permutation on the test folds) "
+        "in extras/<model>.attributions.csv and the report",
+    )
     p.add_argument("--out", help="results directory (default results/benchmark)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=run)
@@ -91,6 +97,7 @@ def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
         "test_lines": args.test_lines,
         "align": args.align,
         "seeds": _int_list(args.seeds, "--seeds") if args.seeds else None,
+        "explain": True if args.explain else None,
     }
     cfg = load_config(BenchmarkConfig, args.config, overrides)
     for model, params in parse_param_overrides(args.param).items():

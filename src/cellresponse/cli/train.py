@@ -1,4 +1,4 @@
-"""``cellresponse train``: fit one model on a whole dataset and save it (no pickle)."""
+"""``cellresponse train``: fit one model on a whole dataset and save it as a servable bundle (no pickle)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,15 @@ def add_parser(sub: Any) -> None:
         help="fraction of groups (cell lines; compounds for expression) held out for early stopping",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the model and of the validation holdout")
-    p.add_argument("--out", required=True, help="model directory")
+    p.add_argument(
+        "--cv-folds",
+        type=int,
+        default=3,
+        help="cross-validate the model beside the task's naive baselines on this many group folds first "
+        "(scores go into the bundle; 0 skips)",
+    )
+    p.add_argument("--name", help="the bundle's served name (default: the --out folder's name)")
+    p.add_argument("--out", required=True, help="model directory (a bundle: cellresponse serve --model DIR)")
     p.set_defaults(func=run)
 
 
@@ -31,7 +39,22 @@ def run(args: argparse.Namespace) -> int:
     params = parse_param_overrides([f"{args.model}.{p}" for p in args.param or []]).get(args.model, {})
     data = load_dataset(args.dataset, target=args.target)
     pipeline.train(
-        data, model=args.model, out=args.out, params=params, valid_fraction=args.valid_fraction, seed=args.seed
+        data,
+        model=args.model,
+        out=args.out,
+        params=params,
+        valid_fraction=args.valid_fraction,
+        seed=args.seed,
+        cv_folds=args.cv_folds,
+        bundle_extras={"name": args.name} if args.name else None,
     )
     print(f"cellresponse train: {args.model} fitted on {len(data)} {args.dataset} pairs; saved to {args.out}")
+    bundle = pipeline.read_bundle(args.out)
+    scores = bundle.info.get("scores")
+    if scores:
+        primary = scores["primary_metric"]
+        shown = ", ".join(
+            f"{row['model']} {row[primary]:.3f}" for row in scores["table"] if row.get(primary) is not None
+        )
+        print(f"cellresponse train: {scores['method']}; {primary}: {shown}")
     return 0

@@ -12,6 +12,7 @@ from cellresponse.datasets._assemble import BuildOptions
 from cellresponse.datasets._ctrp import build_ctrp
 from cellresponse.datasets._dependency import build_deepdep, build_depmap22q1
 from cellresponse.datasets._embedded import build_gdsc2_demo
+from cellresponse.datasets._embedded_lincs import build_lincs_a375_demo
 from cellresponse.datasets._gdsc import build_ccle, build_gdsc, build_gdsctools
 from cellresponse.datasets._lincs import load_lincs_272, load_lincs_a375_plate
 from cellresponse.datasets._others import build_drevalpy_example, build_drugcell, build_tgsa
@@ -62,6 +63,11 @@ _DATASETS: dict[str, tuple[Builder, tuple[str, ...], str]] = {
         "L1000 272 Level-5 signatures: 3 drugs x 65 cell lines x doses x 6/24 h (expression task)",
     ),
     "gdsc2_demo": (build_gdsc2_demo, ("ln_ic50", "auc"), "embedded GDSC2 subset (offline)"),
+    "lincs_a375_demo": (
+        build_lincs_a375_demo,
+        ("signature",),
+        "embedded L1000 A375 24 h plate: 47 kinase inhibitors x 6 doses, Level 4 (offline; expression task)",
+    ),
     "depmap22q1_classes": (
         build_depmap22q1,
         ("dependency_class",),
@@ -97,13 +103,13 @@ def load_dataset(
     name
         One of :func:`available_datasets` (``gdsc1``, ``gdsc2``, ``ccle``, ``ctrp_v2``,
         ``pdxe``, ``tgsa``, ``gdsctools``, ``drugcell``, ``druggene``, ``drevalpy_example``,
-        ``gdsc2_demo``, and the expression and dependency datasets).
+        ``gdsc2_demo``, ``lincs_a375_demo``, and the expression and dependency datasets).
     target
         Target column (``ln_ic50``, ``auc``, ``actarea``, ``response``,
         ``best_avg_response``, ``mrecist``); default: the dataset's first target.
     root
         Data root (default: :func:`cellresponse._paths.data_root`). Not used by
-        ``gdsc2_demo``, which reads package data.
+        ``gdsc2_demo`` and ``lincs_a375_demo``, which read package data.
     cell_views
         Cell-line views to load (e.g. ``("expression", "mutation", "cnv")``); ``None``
         loads every view the dataset has.

@@ -56,8 +56,18 @@ class CellResult:
     failure: dict[str, Any] | None = None
 
 
-def run_cell(name: str, params: Mapping[str, Any], part: FoldData, *, task: Task) -> CellResult:
-    """Fit model ``name`` with ``params`` on ``part`` and predict its test sets."""
+def run_cell(
+    name: str,
+    params: Mapping[str, Any],
+    part: FoldData,
+    *,
+    task: Task,
+    explain_top: int | None = None,
+    seed: int = 0,
+) -> CellResult:
+    """Fit model ``name`` with ``params`` on ``part`` and predict its test sets; with
+    ``explain_top``, also record the model's top features per drug on the test part
+    (``attributions``; permutations seeded by ``seed`` and the fold)."""
     out = CellResult(name, part.fold)
     try:
         model = make_model(name, **dict(params))
@@ -76,6 +86,8 @@ def run_cell(name: str, params: Mapping[str, Any], part: FoldData, *, task: Task
             for member in members.columns:
                 out.values[f"{name}{MEMBER_SEP}{member}"] = members[member].to_numpy(dtype=np.float32)
         tables.update(task.cell_extras(name, model, part.test, last_fold=part.last))
+        if explain_top is not None:
+            tables.update(_attributions(name, model, part, top=explain_top, seed=seed))
         out.extras = {key: table.assign(fold=part.fold) for key, table in tables.items()}
     except Exception as err:  # a model's failure is recorded; the other cells still run
         log.error("model %s failed on fold %d: %s", name, part.fold, err)
@@ -98,6 +110,22 @@ def run_cell(name: str, params: Mapping[str, Any], part: FoldData, *, task: Task
         "fallbacks": json.dumps(getattr(model, "fallback_counts_", {}), sort_keys=True),
     }
     return out
+
+
+def _attributions(name: str, model: Any, part: FoldData, *, top: int, seed: int) -> dict[str, pd.DataFrame]:
+    """``{"attributions": table}`` of a fitted model on its test part; an attribution that
+    fails is logged and left out (it never fails the cell)."""
+    from cellresponse.explain import fold_attributions
+
+    fold_seed = int(np.random.SeedSequence([seed, part.fold]).generate_state(1)[0])
+    t0 = time.perf_counter()
+    try:
+        table = fold_attributions(model, part.test, model_name=name, top=top, seed=fold_seed)
+    except (ValueError, KeyError, TypeError) as err:
+        log.warning("model %s fold %d: attributions not recorded: %s", name, part.fold, err)
+        return {}
+    log.info("model %s fold %d: attributions in %.1f s", name, part.fold, time.perf_counter() - t0)
+    return {"attributions": table} if len(table) else {}
 
 
 __all__ = ["MEMBER_PREDICTIONS", "CellResult", "FoldData", "peak_rss_mb", "run_cell"]

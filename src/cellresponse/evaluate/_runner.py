@@ -69,6 +69,12 @@ class RunOptions:
         Show a progress bar.
     config
         The run configuration to record in ``config.json`` (what the user asked).
+    explain
+        Record each model's per-drug top features, fitted on the training folds and
+        scored on the test folds (``extras/<model>.attributions.csv``, see
+        :func:`cellresponse.explain.fold_attributions`).
+    explain_top
+        Features kept per drug and method with ``explain``.
     """
 
     include_baselines: bool = True
@@ -76,6 +82,8 @@ class RunOptions:
     ablations: Sequence[str] | None = None
     progress: bool = True
     config: Mapping[str, Any] | None = None
+    explain: bool = False
+    explain_top: int = 20
 
 
 @dataclass
@@ -266,6 +274,7 @@ def run_benchmark(
         model_params={n: p for n, p in (model_params or {}).items()},
         resolved_model_params=resolved,
         ablations=ablations,
+        explain={"top": opts.explain_top} if opts.explain else None,
         seeds={"split": split.seed, "run": run_seed, "models": {n: resolved[n].get("random_state") for n in names}},
     )
     config["row_filter"] = row_filter.to_dict()
@@ -285,7 +294,8 @@ def run_benchmark(
             fold_cells = []
             for name in names:
                 bar.update(task_id, description=f"fold {f.fold} {name}")
-                fold_cells.append(run_cell(name, params[name], part, task=task))
+                explain_top = opts.explain_top if opts.explain else None
+                fold_cells.append(run_cell(name, params[name], part, task=task, explain_top=explain_top, seed=run_seed))
                 bar.advance(task_id)
             cells += fold_cells
             fold_preds.append(_fold_predictions(data, f.test, f.fold, task, part, fold_cells))

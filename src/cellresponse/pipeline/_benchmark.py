@@ -90,6 +90,7 @@ def benchmark(cfg: BenchmarkConfig, *, data: Dataset | None = None, report: bool
         ablations=cfg.ablations,
         progress=cfg.progress,
         config={**cfg.to_dict(), "task": task.name},
+        explain=cfg.explain,
     )
     result = run_benchmark(
         data,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,27 +28,49 @@ def train(
     params: dict[str, Any] | None = None,
     valid_fraction: float = 0.1,
     seed: int = 0,
+    cv_folds: int = 0,
+    bundle_extras: Mapping[str, Any] | None = None,
 ) -> ResponseModel:
-    """Fit ``model`` on all of ``data`` and save it to ``out``.
+    """Fit ``model`` on all of ``data`` and save it to ``out`` as a servable bundle.
 
     ``seed`` seeds the model (its ``random_state``, unless ``params`` sets it) and the
     inner validation part: a ``valid_fraction`` of whole groups held out the way the
     dataset's task holds them out (cell lines for response and dependency, compounds for
     expression), used for early stopping.
+
+    With ``cv_folds >= 2`` the model is first cross-validated beside the task's naive
+    baselines on ``cv_folds`` folds that hold out groups the same way
+    (:func:`cv_scores`); the scores go into the bundle's ``bundle.json``. The written
+    directory is a bundle (:mod:`cellresponse.pipeline` ``read_bundle``) and still a
+    plain saved model for :func:`cellresponse.models.load_model`. ``bundle_extras`` may
+    carry a served ``name`` and ``calibration`` / ``explanations`` blocks.
     """
     from cellresponse.evaluate import rows_for_models, seeded_params
+    from cellresponse.pipeline._bundle import TrainingRecord, write_bundle
     from cellresponse.tasks import get_task
 
     task = get_task(data.task)
+    if cv_folds == 1 or cv_folds < 0:
+        raise ValueError(f"cv_folds must be 0 (no cross-validation) or >= 2, got {cv_folds}")
     resolved = seeded_params(model, params or {}, seed)
     estimator = make_model(model, **resolved)
     rows = rows_for_models(data, [model], {model: resolved})
     if rows.n_dropped:  # rows whose cell line or drug lacks a view the model reads
         log.warning("train %s: %d of %d rows dropped: %s", model, rows.n_dropped, len(data), rows.describe())
         data = data[rows.keep]
+    full = data
+    scores, note = None, f"not cross-validated (cv_folds={cv_folds})"
+    if cv_folds:
+        try:
+            scores = cv_scores(full, model=model, params=params, n_folds=cv_folds, seed=seed)
+        except ValueError as err:  # e.g. fewer groups than folds: the model is still trained
+            note = f"cross-validation failed: {err}"
+            logging.getLogger("cellresponse").warning("train: %s", note)
     valid = None
+    split_hash = None
     if valid_fraction > 0:
         split = make_split(data, mode=task.validation_mode, n_folds=2, seed=seed, valid_fraction=valid_fraction)
+        split_hash = split.hash
         fold = split.folds[0]
         # Train on everything but a validation slice of groups; the test half is folded back in.
         train_idx = np.sort(np.concatenate([fold.train, fold.test]))
@@ -55,6 +78,18 @@ def train(
         data = data[train_idx]
     estimator.fit(data, valid=valid)
     path = estimator.save(out)
+    extras = dict(bundle_extras or {})
+    if scores is None:
+        extras.setdefault("scores_note", note)
+    record = TrainingRecord(
+        seed=seed,
+        valid_fraction=valid_fraction,
+        n_train=len(data),
+        n_valid=0 if valid is None else len(valid),
+        valid_split_hash=split_hash,
+        params=jsonable(estimator.get_params(deep=False)),
+    )
+    write_bundle(path, model=estimator, data=full, record=record, scores=scores, extras=extras)
     meta = {
         "dataset": data.name,
         "task": data.task,
@@ -68,6 +103,90 @@ def train(
     }
     (path / "training.json").write_text(json.dumps(meta, indent=2))
     return estimator
+
+
+#: leaderboard columns kept in a bundle's score table, when the task reports them
+_SCORE_COLUMNS_MAX = 8
+
+
+def cv_scores(
+    data: Dataset,
+    *,
+    model: str,
+    params: Mapping[str, Any] | None = None,
+    n_folds: int = 3,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Cross-validated scores of ``model`` beside the task's naive baselines (same folds).
+
+    The folds hold out whole groups the way the task's inner validation does (cell lines
+    for response and dependency, compounds for expression), through the one engine
+    (:func:`cellresponse.evaluate.run_benchmark`, no ablations, nothing written).
+
+    Returns
+    -------
+    dict
+        ``method`` (in words), ``split_mode``, ``n_folds``, ``seed``, ``split_hash``,
+        ``primary_metric``, ``best_baseline``, ``table`` (one row per model: ``model``,
+        ``baseline``, the primary metric's mean and fold sd and the task's headline
+        metrics) and ``test`` (paired one-sided Wilcoxon of the model against the best
+        baseline, when the task computes one).
+    """
+    from cellresponse.evaluate import RunOptions, run_benchmark
+    from cellresponse.tasks import get_task
+
+    task = get_task(data.task)
+    split = make_split(data, mode=task.validation_mode, n_folds=n_folds, seed=seed)
+    result = run_benchmark(
+        data,
+        models=[model],
+        split=split,
+        model_params={model: dict(params or {})},
+        seed=seed,
+        options=RunOptions(progress=False, ablations=()),
+    )
+    primary = str(result.config["primary_metric"])
+    board = result.board
+    keep = [c for c in board.columns if not str(c).startswith("gain ") and c != "baseline"][:_SCORE_COLUMNS_MAX]
+    rows = []
+    for name, row in board.iterrows():
+        entry: dict[str, Any] = {"model": str(name), "baseline": bool(row["baseline"])}
+        for col in keep:
+            value = row[col]
+            entry[str(col)] = None if pd.isna(value) else float(value)
+        rows.append(entry)
+    best = result.config.get("best_baseline")
+    # The model may itself be one of the task's baselines (expr_ridge): compare it with the
+    # best of the others then.
+    others = board[board["baseline"] & (board.index != model)]
+    reference = (
+        best if best != model else (str(others[primary].idxmax()) if len(others) and primary in others else None)
+    )
+    test = None
+    stats = result.stats
+    if len(stats) and reference is not None:
+        sel = stats[(stats["model"] == model) & (stats["reference"] == reference)]
+        sel = sel[[primary.startswith(str(m)) for m in sel["metric"]]]
+        sel = sel.sort_values("over", key=lambda s: s != data.perturbation_kind, kind="stable")
+        if len(sel):
+            first = sel.iloc[0]
+            test = {"reference": reference} | {
+                k: jsonable(first[k]) for k in ("metric", "over", "alternative", "n", "median_diff", "pvalue")
+            }
+    return {
+        "method": (
+            f"{n_folds}-fold cross-validation holding out whole {task.validation_mode.replace('_', ' ')}s "
+            f"(seed {seed}); {model} and the {task.name} task's naive baselines on the same folds"
+        ),
+        "split_mode": split.mode,
+        "n_folds": n_folds,
+        "seed": seed,
+        "split_hash": split.hash,
+        "primary_metric": primary,
+        "best_baseline": best,
+        "table": rows,
+        "test": test,
+    }
 
 
 def pairs_dataset(
@@ -144,4 +263,4 @@ def write_table(frame: pd.DataFrame, path: PathLike) -> Path:
     return p
 
 
-__all__ = ["pairs_dataset", "predict", "train", "write_table"]
+__all__ = ["cv_scores", "pairs_dataset", "predict", "train", "write_table"]

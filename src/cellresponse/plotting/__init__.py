@@ -1,7 +1,7 @@
 """Plotting: functions that return matplotlib figures; no file I/O except in ``_export``.
 
-One module per report: benchmark, expression, LEAP, VNN, and the DE / explore / enrich
-analyses; each figure builder is exported here.
+One module per report: benchmark, expression, LEAP, VNN, biomarkers and attributions, and
+the DE / explore / enrich analyses; each figure builder is exported here.
 """
 
 from cellresponse.plotting._benchmark import (
@@ -10,6 +10,12 @@ from cellresponse.plotting._benchmark import (
     per_group_waterfall,
     predicted_vs_observed,
     significance,
+)
+from cellresponse.plotting._biomarkers import (
+    agreement_boxes,
+    association_boxplot,
+    association_volcano,
+    attribution_bars,
 )
 from cellresponse.plotting._de import de_figures, heatmap_top_genes, ma_plot, pca_samples, volcano
 from cellresponse.plotting._enrich import enrichment_dotplot
@@ -27,6 +33,10 @@ from cellresponse.plotting._ranks import critical_difference, transfer_per_drug
 from cellresponse.plotting._vnn import plot_embedding_pca, plot_rlipp_top
 
 __all__ = [
+    "agreement_boxes",
+    "association_boxplot",
+    "association_volcano",
+    "attribution_bars",
     "critical_difference",
     "cv_scores",
     "de_figures",

@@ -130,6 +130,7 @@ class ScalarTask(Task):
         )
 
     def report_sections(self, res: Results, ctx: ScoreContext) -> list[Section]:
+        from cellresponse.tasks._attribution_section import attribution_sections
         from cellresponse.tasks._sections import member_sections, scalar_sections
         from cellresponse.tasks._study_sections import randomization_sections, rank_sections, transfer_sections
 
@@ -139,6 +140,7 @@ class ScalarTask(Task):
             + rank_sections(res, ctx)
             + randomization_sections(res, ctx)
             + member_sections(res, ctx, self)
+            + attribution_sections(res, ctx)
         )
 
 
