@@ -16,13 +16,13 @@ $(VENV)/bin/python:
 # nothing later resolves to the CUDA build.
 $(STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
 	$(PIP) install -q -c constraints.txt torch==2.13.0
-	$(PIP) install -q -c constraints.txt -e ".[all]" pytest ruff mypy httpx playwright schemathesis
+	$(PIP) install -q -c constraints.txt -e ".[all]" pytest ruff mypy hypothesis httpx playwright schemathesis
 	touch $(STAMP)
 
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/cellresponse demo --out results/demo
+	$(VENV)/bin/cellresponse demo --out results/demo --overwrite
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

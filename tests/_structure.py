@@ -16,7 +16,7 @@ from pathlib import Path
 #: Layers from the bottom up. A module may import from its own layer or any layer below,
 #: never from a layer above; within a layer, packages must not import each other in a circle.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("_types", "_paths", "_util", "_registry", "config", "__init__"),
+    ("_types", "_paths", "_util", "_registry", "config", "errors", "__init__"),
     ("io",),
     ("data",),
     ("chem", "metrics", "plotting", "results"),

@@ -108,7 +108,7 @@ def test_de_welch_paired(count_files, tmp_path):
 
 def test_de_user_errors(count_files, tmp_path, capsys):
     cpath, spath = count_files
-    base = ["de", "--counts", str(cpath), "--samples", str(spath), "--out", str(tmp_path)]
+    base = ["de", "--counts", str(cpath), "--samples", str(spath), "--out", str(tmp_path / "out")]
     assert main([*base, "--contrast", "condition,drug"]) == 2
     assert "FACTOR,TEST,REFERENCE" in capsys.readouterr().err
     assert main([*base, "--contrast", "condition,drug,placebo"]) == 2
@@ -126,7 +126,7 @@ def test_de_user_errors(count_files, tmp_path, capsys):
             "--contrast",
             "condition,drug,ctrl",
             "--out",
-            str(tmp_path),
+            str(tmp_path / "out"),
         ]
     )
     assert rc == 2

@@ -26,6 +26,7 @@ def test_expression_benchmark_and_signature_prediction(tmp_path, capsys):
     assert main(["predict", "--model", str(model_dir), "--compound-smiles", "CC(=O)Oc1ccccc1C(=O)O",
                  "--cell-line", cell, "--dose", "10", "--time", "24", "--out", str(sig)]) == 0  # fmt: skip
     table = pd.read_csv(sig)
-    assert list(table.columns) == ["gene", "prediction"] and len(table) == 978
+    assert list(table.columns) == ["gene", "prediction", "extrapolated"] and len(table) == 978
+    assert not table["extrapolated"].any()  # 10 µM and 24 h are within the training range
     assert main(["predict", "--model", str(model_dir), "--compound-smiles", "CCO", "--cell-line", cell]) == 2
     assert "--dose" in capsys.readouterr().err

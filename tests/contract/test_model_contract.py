@@ -392,6 +392,21 @@ def test_dependency_class_targets_fit_predict_and_round_trip(name, dependency_cl
 
 
 # ------------------------------------------------------------ registry and loading
+def test_every_model_declares_what_each_parameter_accepts():
+    """Each registered model's ``_parameter_constraints`` covers every ``__init__``
+    parameter and accepts its defaults and its fast settings (so ``--param`` values are
+    checked before any fold runs)."""
+    from cellresponse.models import check_model_params
+
+    for name in available_models():
+        cls = get_model_class(name)
+        params = set(cls().get_params(deep=False))
+        declared = set(getattr(cls, "_parameter_constraints", {}))
+        assert params == declared, f"{name}: undeclared {sorted(params - declared)}, stale {sorted(declared - params)}"
+        check_model_params(name, {})
+        check_model_params(name, dict(FAST[name]))
+
+
 def test_registry_rejects_duplicates_and_unknown():
     from cellresponse.models import register_model
 
@@ -405,8 +420,11 @@ def test_load_rejects_other_format_version(fits, tmp_path):
     import json
 
     path = fits.reference("ridge_per_drug", "response")[0].save(tmp_path / "m")
+    from cellresponse.models._manifest import document_checksum
+
     doc = json.loads((path / "model.json").read_text())
     doc["format_version"] = 999
+    doc["checksum"] = document_checksum(doc)  # a consistent file of another format
     (path / "model.json").write_text(json.dumps(doc))
     with pytest.raises(ValueError, match="format_version 999"):
         load_model(path)

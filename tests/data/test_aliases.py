@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from cellresponse.data import CellLineResolver, DrugResolver, normalize_drug_name, packaged_aliases, read_alias_table
+from cellresponse.errors import InputError
 
 ALIASES = packaged_aliases()
 CELL_ROWS = ALIASES[ALIASES["kind"] == "cell_line"].to_dict("records")
@@ -92,8 +93,9 @@ def test_alias_to_two_lines_is_an_error(tmp_path: Path) -> None:
         tmp_path,
         ["cell_line,U-266,ACH-000626,U266B1,gdsc2,x", "cell_line,U266,ACH-000001,OTHER,gdsc1,y"],
     )
-    with pytest.raises(ValueError, match=r"'U266' maps to 2 identities .*row 1 .*row 2"):
+    with pytest.raises(InputError, match=r"'U266' maps to 2 identities .*row 1 .*row 2") as err:
         read_alias_table(path)
+    assert err.value.source == str(path) and err.value.row == 2 and err.value.key == "U266"
 
 
 def test_bad_alias_tables(tmp_path: Path) -> None:
@@ -104,7 +106,7 @@ def test_bad_alias_tables(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no alias chains"):
         read_alias_table(_write(tmp_path, ["drug,BYL719,alpelisib,a,pdxe,x", "drug,alpelisib,piqray,p,x,y"]))
     (tmp_path / "cols.csv").write_text("kind,name\ndrug,x\n")
-    with pytest.raises(ValueError, match="missing column"):
+    with pytest.raises(InputError, match="missing required column"):
         read_alias_table(tmp_path / "cols.csv")
 
 

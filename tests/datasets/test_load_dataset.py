@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,15 +13,13 @@ from cellresponse.datasets import available_datasets, load_dataset
 
 
 @pytest.fixture(scope="module")
-def gdsc2(data_dir: Path) -> tuple[Dataset, float]:
-    t0 = time.perf_counter()
-    ds = load_dataset("gdsc2", root=data_dir)
-    return ds, time.perf_counter() - t0
+def gdsc2(data_dir: Path) -> Dataset:
+    # no wall-time assertion here: load time is measured in benchmarks/bench_gdsc2.py
+    return load_dataset("gdsc2", root=data_dir)
 
 
-def test_gdsc2_full(gdsc2: tuple[Dataset, float]) -> None:
-    ds, seconds = gdsc2
-    assert seconds < 30
+def test_gdsc2_full(gdsc2: Dataset) -> None:
+    ds = gdsc2
     counts = ds.info["counts"]
     assert counts["rows_raw"] == 242_036
     assert counts["rows_after_harmonization"] < counts["rows_raw"]

@@ -119,7 +119,7 @@ def test_model_seed_moves_only_stochastic_models(task, runs, tmp_path):
     )
     a = pipeline.benchmark(cfg, report=False)
     cfg.model_params[model]["random_state"] = 11
-    b = pipeline.benchmark(cfg, report=False)
+    b = pipeline.benchmark(cfg, report=False, existing="overwrite")
     assert b.config["seeds"]["models"][model] == 11
     assert not np.allclose(a.predictions.values[model], b.predictions.values[model])
     for base in a.config["baselines"]:
@@ -221,7 +221,7 @@ def test_a_fourth_task_is_one_module_and_one_registration(monkeypatch, tmp_path)
     for name in ("global_mean", "drug_mean"):
         cls = get_model_class(name)
         monkeypatch.setattr(cls, "tasks", (*cls.tasks, "viability"))
-    opts = RunOptions(progress=False)
+    opts = RunOptions(progress=False, min_group_size=5)  # 8 test lines per drug and fold
     run_benchmark(data, models=[], split=split.select_folds([0]), out=tmp_path / "a", options=opts)
     run_benchmark(data, models=[], split=split.select_folds([1, 2]), out=tmp_path / "b", options=opts)
     merged = merge_benchmarks([tmp_path / "a", tmp_path / "b"], out=tmp_path / "m")

@@ -107,7 +107,7 @@ def test_split_mode_of_another_task_rejected(_synth):
 
 def test_bad_parameters_fail_before_any_fold(_response_ds):
     split = make_split(_response_ds, mode="lco", n_folds=3)
-    with pytest.raises(ValueError, match="model 'ridge_per_drug': bad parameters"):
+    with pytest.raises(ValueError, match="model 'ridge_per_drug' has no parameter 'no_such_param'"):
         run_benchmark(_response_ds, models=["ridge_per_drug"], split=split, options=QUIET,
                       model_params={"ridge_per_drug": {"no_such_param": 1}})  # fmt: skip
     with pytest.raises(ValueError, match="not in the run"):

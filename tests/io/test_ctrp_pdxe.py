@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cellresponse.errors import InputError
 from cellresponse.io import (
     read_ctrp_cell_lines,
     read_ctrp_compounds,
@@ -48,14 +49,14 @@ def test_pdxe_files(data_dir: Path) -> None:
 def test_ctrp_bad_input(tmp_path: Path) -> None:
     curves = tmp_path / "curves.csv"
     curves.write_text("experiment_id,area_under_curve,master_cpd_id\n1,10.5,7\n1,11.0,7\n")
-    with pytest.raises(ValueError, match=r"repeated \(experiment, compound\) pairs, e.g. \[\[1, 7\]\]"):
+    with pytest.raises(InputError, match=r"repeated \(experiment, compound\) pairs, e.g. \[\[1, 7\]\]"):
         read_ctrp_curves(curves)
     curves.write_text("experiment_id,area_under_curve,master_cpd_id\n1,high,7\n")
-    with pytest.raises(ValueError, match=r"'area_under_curve' must be numeric.*'high'"):
+    with pytest.raises(InputError, match=r"'area_under_curve' must be numeric.*'high'"):
         read_ctrp_curves(curves)
     expt = tmp_path / "expt.csv"
     expt.write_text("expt_id,master_ccl_id,experiment_date\n1,5,2012\n1,6,2013\n")
-    with pytest.raises(ValueError, match="several cell lines"):
+    with pytest.raises(InputError, match="several cell lines"):
         read_ctrp_experiments(expt)
 
 
@@ -64,14 +65,15 @@ def test_pdxe_bad_input(tmp_path: Path) -> None:
     header += "TimeToDouble,Day_Last,ResponseCategory\n"
     path = tmp_path / "arms.csv"
     path.write_text(header + "BRCA,X-1,BYL719,single,PIK3CA,1,2,3,4,XX-->PD\n")
-    with pytest.raises(ValueError, match=r"data row 1 is 'XX-->PD'; its first token must be one of"):
+    with pytest.raises(InputError, match=r"data row 1 is 'XX-->PD'; its first token must be one of") as err:
         read_pdxe_response(path)
+    assert err.value.source == str(path) and err.value.row == 1
     path.write_text(header + "BRCA,X-1,BYL719,single,PIK3CA,1,2,3,4,PD\n" * 2)
-    with pytest.raises(ValueError, match="repeated"):
+    with pytest.raises(InputError, match="repeated"):
         read_pdxe_response(path)
     fpkm = tmp_path / "fpkm.csv"
     fpkm.write_text("gene,X-1\nTP53,-1\n")
-    with pytest.raises(ValueError, match=">= 0"):
+    with pytest.raises(InputError, match=">= 0"):
         read_pdxe_expression(fpkm)
     ok = read_pdxe_response(_arms(tmp_path, header))
     assert ok["mrecist"].tolist() == ["SD"] and np.isclose(ok["best_avg_response"].item(), 2.0)

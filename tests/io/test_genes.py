@@ -20,7 +20,7 @@ def test_gene_map(tmp_path):
     path.write_text("id,symbol\nENSG1,DUSP1\nENSG2,KLF15\n")
     assert read_gene_map(path) == {"ENSG1": "DUSP1", "ENSG2": "KLF15"}
     (tmp_path / "bad.csv").write_text("ensembl,symbol\nENSG1,DUSP1\n")
-    with pytest.raises(ValueError, match="needs columns id,symbol"):
+    with pytest.raises(ValueError, match=r"missing required column\(s\) \['id'\]"):
         read_gene_map(tmp_path / "bad.csv")
     with pytest.raises(FileNotFoundError, match="gene map"):
         read_gene_map(tmp_path / "missing.csv")

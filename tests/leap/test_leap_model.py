@@ -125,11 +125,11 @@ def test_mean_combiner_and_no_valid(folds):
 
 def test_vector_or_bad_params(folds):
     train, _valid, _ = folds
-    with pytest.raises(ValueError, match=r"predictors must be"):
+    with pytest.raises(ValueError, match=r"predictors'? (parameter )?must be"):
         make_model("leap", predictors=("svm",)).fit(train)
-    with pytest.raises(ValueError, match=r"representations must be"):
+    with pytest.raises(ValueError, match=r"representations'? (parameter )?must be"):
         make_model("leap", representations=()).fit(train)
-    with pytest.raises(ValueError, match=r"combiner must be"):
+    with pytest.raises(ValueError, match=r"combiner'? (parameter )?must be"):
         make_model("leap", combiner="vote", representations=("pca",), predictors=("ridge",)).fit(train)
 
 

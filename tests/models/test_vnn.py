@@ -339,13 +339,17 @@ def test_vnn_load_rejects_other_format_version(vnn_setup, tmp_path):
     make_model("vnn_drugcell", ontology=path, missing_genes="drop", trainer__fast_dev_run=True, **FAST).fit(ds).save(
         tmp_path / "m"
     )
+    from cellresponse.models._manifest import document_checksum
+
     doc = json.loads((tmp_path / "m" / "model.json").read_text())
     doc["format_version"] = 99
+    doc["checksum"] = document_checksum(doc)  # consistent files of other versions
     (tmp_path / "m" / "model.json").write_text(json.dumps(doc))
     with pytest.raises(ValueError, match="format_version"):
         load_model(tmp_path / "m")
     doc["format_version"] = make_model("vnn_drugcell").format_version
     del doc["state"]["network"]
+    doc["checksum"] = document_checksum(doc)
     (tmp_path / "m" / "model.json").write_text(json.dumps(doc))
     with pytest.raises(ValueError, match="another version"):
         load_model(tmp_path / "m")

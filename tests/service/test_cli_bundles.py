@@ -27,10 +27,12 @@ def test_predict_pairs_from_the_bundle_alone(bundles, tmp_path, capsys):
 def test_predict_signature_by_compound_id_and_repurposing(bundles, tmp_path, capsys):
     path = str(bundles["a375-expr-ridge"].path)
     common = ["--cell-line", "A375", "--dose", "20", "--time", "24"]
-    assert (
-        main(["predict", "--model", path, "--compound", "vemurafenib", *common, "--out", str(tmp_path / "s.csv")]) == 0
-    )
+    signature = ["predict", "--model", path, "--compound", "vemurafenib", *common, "--out", str(tmp_path / "s.csv")]
+    assert main(signature) == 2
+    assert "dose 20 outside the training range [0.04, 10]; pass --allow-extrapolation" in capsys.readouterr().err
+    assert main([*signature, "--allow-extrapolation"]) == 0
     assert "dose 20 outside the training range [0.04, 10]" in capsys.readouterr().err
+    assert pd.read_csv(tmp_path / "s.csv")["extrapolated"].all()
     assert len(pd.read_csv(tmp_path / "s.csv")) == 978
     (tmp_path / "up.txt").write_text("DUSP6\nFOSL1\n")
     (tmp_path / "down.txt").write_text("JUN\n")

@@ -50,7 +50,7 @@ def test_train_writes_a_bundle_with_extra_blocks(tmp_path):
     assert bundle.name == "dm" and bundle.calibration == {"level": 0.9, "q": [1.5]}
     assert bundle.info["scores"] is None and "not cross-validated" in bundle.info["scores_note"]
     assert bundle.summary()["has_calibration"] and not bundle.summary()["has_explanations"]
-    with pytest.raises(ValueError, match="cv_folds must be 0"):
+    with pytest.raises(ValueError, match="--cv-folds must be 0"):
         pipeline.train(data, model="drug_mean", out=tmp_path / "x", cv_folds=1)
 
 

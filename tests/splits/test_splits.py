@@ -91,7 +91,7 @@ def test_split_file_errors(response_ds, tmp_path):
     with pytest.raises(ValueError, match="match none of dataset"):
         read_split_file(p, response_ds)
     p.write_text("cell_line,fold\n")
-    with pytest.raises(ValueError, match="header but no rows"):
+    with pytest.raises(ValueError, match="header but no data rows"):
         read_split_file(p, response_ds)
 
 

@@ -6,14 +6,20 @@ import argparse
 import logging
 from typing import Any
 
+from cellresponse.cli._args import add_output_flags, existing, fraction, int_at_least, seed, split_list
+from cellresponse.cli._errors import note_output
 from cellresponse.config import BenchmarkConfig, load_config, parse_param_overrides
+from cellresponse.errors import InputError
 
 
 def _int_list(text: str, flag: str) -> list[int]:
     try:
-        return [int(x) for x in text.split(",") if x.strip() != ""]
+        values = [int(x) for x in text.split(",") if x.strip() != ""]
     except ValueError:
-        raise ValueError(f"{flag} {text!r}: expected comma-separated integers, e.g. 0,1") from None
+        raise InputError(f"{flag} {text!r}: expected comma-separated integers, e.g. 0,1", source=flag) from None
+    if not values or min(values) < 0:
+        raise InputError(f"{flag} {text!r}: expected fold numbers >= 0, e.g. 0,1", source=flag)
+    return values
 
 
 def add_parser(sub: Any) -> None:
@@ -27,10 +33,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--dataset", help="dataset name (see `cellresponse data list`); default gdsc2")
     p.add_argument("--target", help="target, e.g. ln_ic50 or auc (default: the dataset's first)")
     p.add_argument("--split", help="split mode or alias (see `cellresponse data splits`); default: the task's")
-    p.add_argument("--folds", type=int, help="number of outer folds (default 5)")
+    p.add_argument("--folds", type=int_at_least(2), help="number of outer folds (default 5)")
     p.add_argument("--only-folds", help="comma-separated outer folds to run (a shard; see `cellresponse merge`)")
-    p.add_argument("--seed", type=int, help="seed of the split, the inner validation parts and every model")
-    p.add_argument("--valid-fraction", type=float, help="inner validation fraction of training groups")
+    p.add_argument("--seed", type=seed, help="seed of the split, the inner validation parts and every model")
+    p.add_argument("--valid-fraction", type=fraction, help="inner validation fraction of training groups")
     p.add_argument("--split-file", help="CSV with key columns (cell_line, drug, tissue, dose, ...) and fold")
     p.add_argument(
         "--allow-unassigned",
@@ -49,7 +55,9 @@ def add_parser(sub: Any) -> None:
         "leap.transductive=true also learns the ensemble's representations from the "
         "test lines' omics (off by default; recorded in config.json)",
     )
-    p.add_argument("--min-group-size", type=int, help="smallest drug/gene/compound/cell-line group that is scored")
+    p.add_argument(
+        "--min-group-size", type=int_at_least(1), help="smallest drug/gene/compound/cell-line group that is scored"
+    )
     p.add_argument("--train-dataset", help="cross-study: train on this dataset (e.g. gdsc2) ...")
     p.add_argument("--test-dataset", help="... and test on this one (e.g. ctrp_v2, ccle, pdxe), on the shared drugs")
     p.add_argument("--test-target", help="cross-study: the test dataset's target (default: its first)")
@@ -65,6 +73,7 @@ def add_parser(sub: Any) -> None:
         "in extras/<model>.attributions.csv and the report",
     )
     p.add_argument("--out", help="results directory (default results/benchmark)")
+    add_output_flags(p, resume=True)
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=run)
 
@@ -84,9 +93,9 @@ def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
         "valid_fraction": args.valid_fraction,
         "split_file": args.split_file,
         "allow_unassigned": True if args.allow_unassigned else None,
-        "models": args.models.split(",") if args.models else None,
+        "models": split_list(args.models) if args.models is not None else None,
         "baselines": False if args.no_baselines else None,
-        "cell_views": args.cell_views.split(",") if args.cell_views else None,
+        "cell_views": split_list(args.cell_views) if args.cell_views is not None else None,
         "min_group_size": args.min_group_size,
         "ablations": ablations,
         "out": args.out,
@@ -110,14 +119,15 @@ def run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     cfg = config_from_args(args)
+    note_output(cfg.out)
     if cfg.seeds:
-        runs = pipeline.benchmark_seeds(cfg)
+        runs = pipeline.benchmark_seeds(cfg, existing=existing(args))
         primary = runs.spread[runs.spread["metric"].str.startswith("per_") & runs.spread["metric"].str.endswith(
             "_pearson_mean")]  # fmt: skip
         print(f"cellresponse benchmark: {len(runs.labels)} seeds; runs and spread in {cfg.out}/ (report.html)")
         print(primary.set_index(["model", "metric"]).round(4).to_string())
         return 0
-    result = pipeline.benchmark(cfg)
+    result = pipeline.benchmark(cfg, existing=existing(args))
     print(f"cellresponse benchmark: {pipeline.config_summary(cfg, result)}")
     print(result.summary_table().round(3).to_string())
     return 1 if result.failures else 0

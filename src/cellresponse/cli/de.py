@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from cellresponse.cli._args import split_list
+from cellresponse.cli._args import add_output_flags, existing, split_list
+from cellresponse.cli._errors import note_output
 
 if TYPE_CHECKING:
     from cellresponse.pipeline import DEConfig
@@ -49,6 +50,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--n-cpus", type=int, help="worker processes for pydeseq2 (default 1)")
     p.add_argument("--formats", help="plot file formats (default png,svg)")
     p.add_argument("--out", help="output directory (default results/de)")
+    add_output_flags(p)
     p.set_defaults(func=run)
 
 
@@ -86,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     from cellresponse.pipeline import run_de
 
     cfg = config_from_args(args)
-    analysis = run_de(cfg)
+    note_output(cfg.out)
+    analysis = run_de(cfg, existing=existing(args))
     s, settings = analysis.summary(), analysis.settings
     print(
         f"cellresponse de: {s['method']} {settings.formula} {s['contrast'][1]} vs {s['contrast'][2]}: "

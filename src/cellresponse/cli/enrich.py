@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from cellresponse.cli._args import split_list
+from cellresponse.cli._args import add_output_flags, existing, split_list
+from cellresponse.cli._errors import note_output
 
 if TYPE_CHECKING:
     from cellresponse.pipeline import EnrichConfig
@@ -39,6 +40,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--max-size", type=int, help="largest term tested (500)")
     p.add_argument("--exclude-evidence", help="evidence codes to drop, e.g. IEA,ND")
     p.add_argument("--out", help="output directory (default results/enrich)")
+    add_output_flags(p)
     p.set_defaults(func=run)
 
 
@@ -69,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     from cellresponse.pipeline import run_enrich
 
     cfg = config_from_args(args)
-    table = run_enrich(cfg)
+    note_output(cfg.out)
+    table = run_enrich(cfg, existing=existing(args))
     sig = int((table["padj"] < 0.05).sum())
     print(f"cellresponse enrich: {len(table)} terms tested, {sig} at padj < 0.05; "
           f"results in {cfg.out}/")  # fmt: skip

@@ -14,7 +14,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from cellresponse.cli._args import split_list
+from cellresponse.cli._args import add_output_flags, existing, split_list
+from cellresponse.cli._errors import note_output
 
 if TYPE_CHECKING:
     from cellresponse.pipeline import ExploreConfig
@@ -50,7 +51,18 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--n-jobs", type=int, help="parallel jobs for the inner search (2)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("--out", help="output directory (default results/explore)")
+    add_output_flags(p)
     p.set_defaults(func=run)
+
+
+def _int_values(values: list[str], flag: str) -> list[int]:
+    from cellresponse.errors import InputError
+
+    try:
+        return [int(v) for v in values]
+    except ValueError:
+        raise InputError(f"{flag} {','.join(values)!r}: expected comma-separated integers, e.g. 100,500",
+                         source=flag) from None  # fmt: skip
 
 
 def config_from_args(args: argparse.Namespace) -> ExploreConfig:
@@ -69,7 +81,7 @@ def config_from_args(args: argparse.Namespace) -> ExploreConfig:
             "preset": args.preset,
             "min_class_size": args.min_class_size,
             "models": split_list(args.models),
-            "k_grid": [int(k) for k in k_grid] if k_grid else None,
+            "k_grid": _int_values(k_grid, "--k-grid") if k_grid else None,
             "selector": args.selector,
             "outer_folds": args.outer_folds,
             "inner_folds": args.inner_folds,
@@ -87,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
     from cellresponse.pipeline import run_explore
 
     cfg = config_from_args(args)
-    analysis = run_explore(cfg)
+    note_output(cfg.out)
+    analysis = run_explore(cfg, existing=existing(args))
     s = analysis.summary()
     print(f"cellresponse explore: {s['n_samples']} samples x {s['n_features']} genes, "
           f"{s['n_classes']} classes; results in {cfg.out}/")  # fmt: skip

@@ -11,11 +11,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cellresponse.cli._args import add_output_flags, existing
+from cellresponse.cli._errors import note_output
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("merge", help="combine benchmark shards (same dataset and split) into one results directory")
     p.add_argument("shards", nargs="+", help="results directories of `cellresponse benchmark` runs")
     p.add_argument("--out", required=True, help="merged results directory")
+    add_output_flags(p)
     p.set_defaults(func=run)
 
 
@@ -23,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
     from cellresponse.evaluate import merge_benchmarks
     from cellresponse.report import build_report
 
-    result = merge_benchmarks(args.shards, out=args.out)
+    note_output(args.out)
+    result = merge_benchmarks(args.shards, out=args.out, existing=existing(args))
     build_report(args.out)
     split = result.config["split_hash"]
     print(f"cellresponse merge: {len(args.shards)} shards -> {args.out}/ (report.html); split {split}")

@@ -15,6 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from cellresponse._types import PathLike
+from cellresponse.errors import InputError
+from cellresponse.io import read_csv_checked
 
 ALIAS_COLUMNS = ("kind", "name", "canonical", "canonical_name", "source", "evidence")
 ALIAS_KINDS = ("cell_line", "drug")
@@ -66,43 +68,50 @@ def read_alias_table(path: PathLike | None = None) -> pd.DataFrame:
 
     Raises
     ------
-    ValueError
-        Missing columns, an unknown ``kind``, an empty name or canonical value, one
+    InputError
+        A missing or unreadable file, missing columns, an unknown ``kind``, an empty name or canonical value, one
         normalised name mapped to two identities, or a drug canonical that is itself an
         alias of another drug; the message names the file and the rows (1-based data rows).
     """
     src = packaged_alias_path() if path is None else Path(path)
-    if not src.is_file():
-        raise FileNotFoundError(f"alias table not found: {src}")
-    table = pd.read_csv(src, dtype=str, keep_default_na=False)
-    missing = [c for c in ALIAS_COLUMNS if c not in table.columns]
-    if missing:
-        raise ValueError(f"alias table {src} is missing column(s) {missing}; expected {list(ALIAS_COLUMNS)}")
+    table = read_csv_checked(src, what="alias table", required=ALIAS_COLUMNS, dtype=str, keep_default_na=False)
     table = table[list(ALIAS_COLUMNS)].apply(lambda col: col.str.strip())
     bad_kind = table.index[~table["kind"].isin(ALIAS_KINDS)]
     if len(bad_kind):
         i = int(bad_kind[0])
-        raise ValueError(f"alias table {src}: data row {i + 1} has kind {table['kind'][i]!r}; use one of {ALIAS_KINDS}")
+        raise InputError(
+            f"alias table {src}: data row {i + 1} has kind {table['kind'][i]!r}; use one of {ALIAS_KINDS}",
+            source=src,
+            row=i + 1,
+        )
     empty = table.index[(table["name"] == "") | (table["canonical"] == "")]
     if len(empty):
-        raise ValueError(f"alias table {src}: data row {int(empty[0]) + 1} has an empty name or canonical value")
+        i = int(empty[0])
+        raise InputError(
+            f"alias table {src}: data row {i + 1} has an empty name or canonical value", source=src, row=i + 1
+        )
     table["key"] = [alias_key(k, n) for k, n in zip(table["kind"], table["name"], strict=True)]
     for (kind, key), rows in table.groupby(["kind", "key"], sort=False):
         targets = sorted(set(rows["canonical"]))
         if len(targets) > 1:
             where = ", ".join(f"row {int(i) + 1} ({rows['name'][i]!r} -> {rows['canonical'][i]!r})" for i in rows.index)
-            raise ValueError(
+            raise InputError(
                 f"alias table {src}: the {kind} name {key!r} maps to {len(targets)} identities {targets} ({where}); "
-                "an alias must name one identity"
+                "an alias must name one identity",
+                source=src,
+                row=int(rows.index[1]) + 1,
+                key=key,
             )
     drugs = table[table["kind"] == "drug"]
     canon_keys = {normalize_drug_name(c) for c in drugs["canonical"]}
     chained = drugs[drugs["key"].isin(canon_keys) & (drugs["key"] != drugs["canonical"].map(normalize_drug_name))]
     if len(chained):
         i = int(chained.index[0])
-        raise ValueError(
+        raise InputError(
             f"alias table {src}: data row {i + 1} aliases {table['name'][i]!r}, which is itself the canonical "
-            "name of another drug (no alias chains)"
+            "name of another drug (no alias chains)",
+            source=src,
+            row=i + 1,
         )
     return table.drop_duplicates(["kind", "key"]).reset_index(drop=True)
 

@@ -34,7 +34,14 @@ from cellresponse._types import PathLike
 from cellresponse._util import examples
 from cellresponse.chem import MorganSettings, morgan_fingerprints_with_skipped
 from cellresponse.data import Dataset, DrugResolver, FeatureView
-from cellresponse.io import parse_dose_time, read_basal_profiles, read_compound_smiles, read_gct, read_sig_info
+from cellresponse.io import (
+    parse_dose_time,
+    read_basal_profiles,
+    read_compound_smiles,
+    read_csv_checked,
+    read_gct,
+    read_sig_info,
+)
 
 logger = logging.getLogger("cellresponse")
 
@@ -326,11 +333,13 @@ def load_lincs_272(
     base = _lincs_dir(root)
     src = base / "cmapR_example"
     meta = read_sig_info(src / "modz_n272x978_col_meta.csv", id_column="id")
-    sig = pd.read_csv(src / "modz_n272x978_signatures.csv.gz", index_col=0)
+    sig = read_csv_checked(src / "modz_n272x978_signatures.csv.gz", what="LINCS signatures", index_col=0)
     missing = meta.index.difference(sig.index)
     if len(missing):
         raise ValueError(f"{src}: {len(missing)} metadata ids have no signature: {examples(missing)}")
-    rows = pd.read_csv(src / "modz_n272x978_row_meta.csv", dtype={"id": str, "pr_gene_id": str})
+    rows = read_csv_checked(
+        src / "modz_n272x978_row_meta.csv", what="LINCS row metadata", dtype={"id": str, "pr_gene_id": str}
+    )
     rows = rows.set_index("id")
     genes = pd.DataFrame({"entrez": rows["pr_gene_id"], "symbol": rows["pr_gene_symbol"]}).loc[sig.columns]
     info = {

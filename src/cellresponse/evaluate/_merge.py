@@ -18,12 +18,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from cellresponse._types import PathLike
+from cellresponse.errors import OutputError
 from cellresponse.evaluate._cells import CellResult
 from cellresponse.evaluate._runner import BenchmarkResult, finish_run
-from cellresponse.results import Predictions, Results, ResultsWriter, read_results
+from cellresponse.io import read_csv_checked
+from cellresponse.results import (
+    LAYOUT_ENTRIES,
+    Existing,
+    Predictions,
+    Results,
+    ResultsWriter,
+    prepare_output_dir,
+    read_results,
+)
 from cellresponse.tasks import ScoreContext, get_task
 
 # settings that must agree across shards
@@ -80,7 +89,9 @@ def _merge_fold(fold: int, parts: list[tuple[Path, Predictions]]) -> Predictions
     return merged
 
 
-def merge_benchmarks(shards: Sequence[PathLike], *, out: PathLike | None = None) -> BenchmarkResult:
+def merge_benchmarks(
+    shards: Sequence[PathLike], *, out: PathLike | None = None, existing: Existing = "refuse"
+) -> BenchmarkResult:
     """Merge and re-score benchmark shards.
 
     Parameters
@@ -89,7 +100,10 @@ def merge_benchmarks(shards: Sequence[PathLike], *, out: PathLike | None = None)
         Complete results directories written by :func:`~cellresponse.evaluate.run_benchmark`.
     out
         Directory for the merged results (the same files as one run; ``config.json``
-        lists the shards under ``merged_from``).
+        lists the shards under ``merged_from``); checked and locked before any shard is
+        read.
+    existing
+        ``"refuse"`` a non-empty ``out`` or ``"overwrite"`` it.
 
     Raises
     ------
@@ -102,6 +116,15 @@ def merge_benchmarks(shards: Sequence[PathLike], *, out: PathLike | None = None)
         raise ValueError("no shards to merge")
     if len(set(map(Path.resolve, paths))) < len(paths):
         raise ValueError(f"a shard is named twice: {[str(p) for p in paths]}")
+    if out is None:
+        return _merge(paths, None)
+    if any(Path(out).resolve() == p.resolve() for p in paths):
+        raise OutputError(f"--out {out} is one of the shards; choose a new directory for the merge", path=out)
+    with prepare_output_dir(out, existing=existing, owned=LAYOUT_ENTRIES, what="results directory"):
+        return _merge(paths, Path(out))
+
+
+def _merge(paths: list[Path], out: Path | None) -> BenchmarkResult:
     read = [read_results(p) for p in paths]
     for path, res in zip(paths, read, strict=True):
         if not res.complete:
@@ -155,7 +178,7 @@ def _shard_cells(read: list[Results]) -> list[CellResult]:
             cells.setdefault(key, CellResult(key[0], key[1], failure=failure))
         for table_path in sorted((res.path / "extras").glob("*.csv")):
             stem, table_name = table_path.name[: -len(".csv")].rsplit(".", 1)
-            table = pd.read_csv(table_path)
+            table = read_csv_checked(table_path, what="extras table", allow_empty=True)
             for fold, part in table.groupby("fold", sort=True) if "fold" in table.columns else []:
                 model = stem.replace("__", "/")
                 cell = cells.setdefault((model, int(fold)), CellResult(model, int(fold)))

@@ -12,8 +12,11 @@ within-group correlations from fold-to-fold shifts).
 validation parts, the ablation shuffles and every model's ``random_state`` (unless the
 model's parameters set it); the resolved per-model seeds are recorded in ``config.json``.
 Results are written after every fold, so an interrupted run leaves its completed folds
-behind (``complete: false``). A model that fails on a fold is recorded under
-``failures`` and the other models' results are still written.
+behind (``complete: false``), and every completed (model, fold) cell is kept in the
+directory's cell store (:class:`cellresponse.results.CellStore`) until the run ends, so
+``existing="resume"`` continues from them and ends with the results of an uninterrupted
+run. The directory is locked while the run writes it. A model that fails on a fold is
+recorded under ``failures`` and the other models' results are still written.
 """
 
 from __future__ import annotations
@@ -34,15 +37,21 @@ from cellresponse._util import jsonable
 from cellresponse.data import Dataset
 from cellresponse.evaluate._cells import CellResult, FoldData, peak_rss_mb, run_cell
 from cellresponse.evaluate._progress import progress_bar
+from cellresponse.evaluate._resume import cell_keys, check_scorable, from_record, to_record
 from cellresponse.evaluate._rows import apply_row_filter
 from cellresponse.evaluate._scoring import ablation_table, leaderboard, score_predictions, summary_table
-from cellresponse.models import get_model_class, make_model
+from cellresponse.models import check_model_params, get_model_class
 from cellresponse.results import (
+    LAYOUT_ENTRIES,
     STATS_COLUMNS,
+    STORE_DIR,
     SUMMARY_COLUMNS,
     TIMING_COLUMNS,
+    CellStore,
+    Existing,
     Predictions,
     ResultsWriter,
+    prepare_output_dir,
 )
 from cellresponse.splits import Split, available_split_modes, check_training_coverage
 from cellresponse.tasks import ScoreContext, Task, check_ablations, check_split_mode, get_task
@@ -69,6 +78,10 @@ class RunOptions:
         Show a progress bar.
     config
         The run configuration to record in ``config.json`` (what the user asked).
+    existing
+        What to do when ``out`` is not empty: ``"refuse"`` (the default), ``"overwrite"``
+        (remove the earlier results first) or ``"resume"`` (continue an interrupted run
+        from its completed (model, fold) cells).
     explain
         Record each model's per-drug top features, fitted on the training folds and
         scored on the test folds (``extras/<model>.attributions.csv``, see
@@ -82,6 +95,7 @@ class RunOptions:
     ablations: Sequence[str] | None = None
     progress: bool = True
     config: Mapping[str, Any] | None = None
+    existing: Existing = "refuse"
     explain: bool = False
     explain_top: int = 20
 
@@ -144,12 +158,9 @@ def seeded_params(name: str, params: Mapping[str, Any], seed: int) -> dict[str, 
 
 
 def _resolved_params(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """All hyperparameters of ``name`` with ``params`` applied (checked before any fold runs)."""
-    try:
-        model = make_model(name, **params)
-    except TypeError as err:
-        known = sorted(get_model_class(name)().get_params(deep=False))
-        raise ValueError(f"model {name!r}: bad parameters {sorted(params)} ({err}); its parameters: {known}") from None
+    """All hyperparameters of ``name`` with ``params`` applied, checked against the model's
+    declared constraints before any fold runs."""
+    model = check_model_params(name, params)
     return dict(jsonable(model.get_params(deep=False)))
 
 
@@ -245,7 +256,13 @@ def run_benchmark(
     ------
     ValueError
         For a split of another dataset or a mode the task does not accept, unknown
-        models, parameters for models not in the run, or unknown ablations.
+        models, parameters a model does not accept (:class:`cellresponse.errors.InputError`),
+        parameters for models not in the run, unknown ablations, or a split no fold of
+        which can be scored by the primary metric.
+    OutputError
+        If ``out`` cannot be used (a file, not writable, not empty and
+        ``options.existing`` is ``"refuse"``); :class:`cellresponse.errors.LockedError`
+        if another run is writing it.
     """
     opts = options or RunOptions()
     task = get_task(data.task)
@@ -280,42 +297,103 @@ def run_benchmark(
     config["row_filter"] = row_filter.to_dict()
     coverage = _coverage(data, split)
     config["coverage_gaps"] = coverage
-    writer = ResultsWriter(out) if out is not None else None
-    if writer is not None:
-        writer.split(split.assignment)
+    config["unscorable_folds"] = check_scorable(data, split, task, min_group_size=min_group)
+    explain_top = opts.explain_top if opts.explain else None
+    plan = _Plan(
+        names=names,
+        params=params,
+        keys=cell_keys(
+            split, params, seed=run_seed, ablations=ablations, fingerprint=data.fingerprint(), explain_top=explain_top
+        ),
+        ablations=ablations,
+        seed=run_seed,
+        config=config,
+        progress=opts.progress,
+        resume=opts.existing == "resume",
+        explain_top=explain_top,
+    )
+    if out is None:
+        return _run_folds(data, split, task, ctx, plan, None)
+    with prepare_output_dir(out, existing=opts.existing, owned=LAYOUT_ENTRIES, what="results directory"):
+        store = CellStore(out, run={"task": task.name, "dataset": data.fingerprint(), "split": split.full_hash})
+        store.open(resume=plan.resume)
+        writer = ResultsWriter(out)
+        # the directory says from the start what it will hold and that it is not complete
+        writer.start(split.assignment, config={**config, **_partial_fields([], None)}, keep=(STORE_DIR,))
+        result = _run_folds(data, split, task, ctx, plan, (writer, store))
+        store.clear()
+        return result
 
+
+@dataclass
+class _Plan:
+    """What every fold of one run shares."""
+
+    names: list[str]
+    params: dict[str, dict[str, Any]]
+    keys: dict[tuple[str, int], str]
+    ablations: list[str]
+    seed: int
+    config: dict[str, Any]
+    progress: bool = True
+    resume: bool = False
+    explain_top: int | None = None
+
+
+def _run_folds(
+    data: Dataset,
+    split: Split,
+    task: Task,
+    ctx: ScoreContext,
+    plan: _Plan,
+    sink: tuple[ResultsWriter, CellStore] | None,
+) -> BenchmarkResult:
+    """The fold loop: every cell (stored cells reused when resuming), scored fold by fold."""
+    writer, store = sink if sink is not None else (None, None)
     fold_preds: list[Predictions] = []
     fold_rows: list[pd.DataFrame] = []
     cells: list[CellResult] = []
-    with progress_bar(opts.progress) as bar:
-        task_id = bar.add_task(f"{data.name} {split.mode}", total=split.n_folds * len(names))
+    with progress_bar(plan.progress) as bar:
+        task_id = bar.add_task(f"{data.name} {split.mode}", total=split.n_folds * len(plan.names))
         for i, f in enumerate(split.folds):
-            part = _fold_data(data, split, i, ablations, run_seed)
+            part: FoldData | None = None
             fold_cells = []
-            for name in names:
+            for name in plan.names:
                 bar.update(task_id, description=f"fold {f.fold} {name}")
-                explain_top = opts.explain_top if opts.explain else None
-                fold_cells.append(run_cell(name, params[name], part, task=task, explain_top=explain_top, seed=run_seed))
+                key = plan.keys[(name, f.fold)]
+                stored = store.load(name, f.fold, key=key) if store is not None and plan.resume else None
+                if stored is not None and stored.failure is None:
+                    fold_cells.append(from_record(stored))  # completed before an interruption
+                else:
+                    part = part or _fold_data(data, split, i, plan.ablations, plan.seed)
+                    cell = run_cell(
+                        name, plan.params[name], part, task=task,
+                        explain_top=plan.explain_top, seed=plan.seed,
+                    )  # fmt: skip
+                    if store is not None:
+                        store.save(to_record(cell, key))
+                    fold_cells.append(cell)
                 bar.advance(task_id)
             cells += fold_cells
-            fold_preds.append(_fold_predictions(data, f.test, f.fold, task, part, fold_cells))
+            train = part.train if part is not None else data[f.train]
+            fold_preds.append(_fold_predictions(data, f.test, f.fold, task, train, fold_cells))
             fold_rows.append(score_predictions(fold_preds[-1], ctx, task))
             if writer is not None:  # the completed folds survive an interruption
                 results = pd.concat(fold_rows, ignore_index=True)
-                _write_partial(writer, Predictions.concat(fold_preds), results, cells, config)
+                _write_partial(writer, Predictions.concat(fold_preds), results, cells, plan.config)
 
     preds = Predictions.concat(fold_preds)
     results = pd.concat(fold_rows, ignore_index=True)
-    return finish_run(preds, ctx=ctx, task=task, cells=cells, config=config, writer=writer, results=results)
+    return finish_run(preds, ctx=ctx, task=task, cells=cells, config=plan.config, writer=writer, results=results)
 
 
 def _fold_predictions(
-    data: Dataset, rows: np.ndarray, fold: int, task: Task, part: FoldData, cells: list[CellResult]
+    data: Dataset, rows: np.ndarray, fold: int, task: Task, train: Dataset, cells: list[CellResult]
 ) -> Predictions:
     values: dict[str, np.ndarray] = {}
     for cell in cells:
         values.update(cell.values)
-    context = {f"{fold}/{k}": v for k, v in task.fold_context(part.train).items()}
+    context = {f"{fold}/{k}": v for k, v in task.fold_context(train).items()}
     return Predictions(
         obs=fold_obs(data, rows, fold, task),
         y_true=data.y[rows].astype(np.float32),
@@ -329,20 +407,23 @@ def _timings(cells: list[CellResult]) -> pd.DataFrame:
     return pd.DataFrame([c.timing for c in cells if c.timing is not None], columns=TIMING_COLUMNS)
 
 
+def _partial_fields(cells: list[CellResult], results: pd.DataFrame | None) -> dict[str, Any]:
+    """What ``config.json`` says about a run still going (or interrupted)."""
+    return {
+        "failures": [c.failure for c in cells if c.failure],
+        "complete": False,
+        "completed_folds": sorted({c.fold for c in cells}),
+        "n_result_rows": 0 if results is None else len(results),
+    }
+
+
 def _write_partial(
     writer: ResultsWriter, preds: Predictions, results: pd.DataFrame, cells: list[CellResult], config: dict
 ) -> None:
     writer.predictions(preds)
     writer.table("results", results)
     writer.table("timings", _timings(cells))
-    writer.config(
-        {
-            **config,
-            "failures": [c.failure for c in cells if c.failure],
-            "complete": False,
-            "completed_folds": sorted({c.fold for c in cells}),
-        }
-    )
+    writer.config({**config, **_partial_fields(cells, results)})
 
 
 def finish_run(

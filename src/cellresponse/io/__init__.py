@@ -1,8 +1,13 @@
-"""Readers for raw public files: parsing only, they return DataFrames."""
+"""Readers for raw public files: parsing only, they return DataFrames.
+
+Every reader opens its file through one opener (:func:`check_input_file`, :func:`open_text`,
+:func:`read_csv_checked`), so damaged, empty or header-only files end in one error type,
+:class:`cellresponse.errors.InputError`, naming the file.
+"""
 
 from cellresponse.io._annotations import read_depmap_sample_info
 from cellresponse.io._ccle import read_ccle_response
-from cellresponse.io._common import float32_dtypes
+from cellresponse.io._common import float32_dtypes, read_csv_checked
 from cellresponse.io._counts import (
     read_count_data,
     read_counts,
@@ -70,6 +75,7 @@ from cellresponse.io._lincs import (
     read_sig_info,
     read_transigen_pairs,
 )
+from cellresponse.io._open import check_input_file, open_text, read_text
 from cellresponse.io._pdxe import MRECIST_CLASSES, read_pdxe_calls, read_pdxe_expression, read_pdxe_response
 from cellresponse.io._tgsa import read_tgsa_features, read_tgsa_response, read_tgsa_smiles
 
@@ -77,10 +83,12 @@ __all__ = [
     "GCT",
     "MRECIST_CLASSES",
     "basal_from_controls",
+    "check_input_file",
     "detect_gdsc_layout",
     "float32_dtypes",
     "go_dir",
     "iter_gctx_chunks",
+    "open_text",
     "parse_dose",
     "parse_dose_time",
     "parse_gene_columns",
@@ -90,6 +98,7 @@ __all__ = [
     "read_compound_smiles",
     "read_count_data",
     "read_counts",
+    "read_csv_checked",
     "read_ctrp_cell_lines",
     "read_ctrp_compounds",
     "read_ctrp_curves",
@@ -135,6 +144,7 @@ __all__ = [
     "read_pdxe_response",
     "read_sample_table",
     "read_sig_info",
+    "read_text",
     "read_tgsa_features",
     "read_tgsa_response",
     "read_tgsa_smiles",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from cellresponse._types import PathLike
-from cellresponse.io._common import check_unique_index, read_csv_checked
+from cellresponse.errors import InputError
+from cellresponse.io._common import check_unique_index, read_csv_checked, to_integer_column
 
 SAMPLE_INFO_COLUMNS = (
     "DepMap_ID",
@@ -35,13 +36,11 @@ def read_depmap_sample_info(path: PathLike) -> pd.DataFrame:
     """
     what = "DepMap sample_info"
     frame = read_csv_checked(path, what=what, required=SAMPLE_INFO_COLUMNS, dtype=str)
-    try:
-        cosmic = pd.to_numeric(frame["COSMIC_ID"], errors="raise")
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{what} {path}: column 'COSMIC_ID' must be numeric: {exc}") from None
-    frame["COSMIC_ID"] = cosmic.astype("Int64")
+    frame["COSMIC_ID"] = to_integer_column(
+        frame["COSMIC_ID"], path=path, what=what, column="COSMIC_ID", nullable=True
+    ).to_numpy()
     if frame["DepMap_ID"].isna().any():
-        raise ValueError(f"{what} {path}: empty 'DepMap_ID' in {int(frame['DepMap_ID'].isna().sum())} rows")
+        raise InputError(f"{what} {path}: empty 'DepMap_ID' in {int(frame['DepMap_ID'].isna().sum())} rows")
     frame = frame.set_index("DepMap_ID")
     check_unique_index(frame, path=path, what=what)
     return frame

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from cellresponse._types import PathLike
+from cellresponse.errors import InputError
 from cellresponse.io._common import OnNaN, handle_nan, read_csv_checked, to_numeric_column
 
 _CELL = "Primary Cell Line Name"
@@ -39,7 +40,7 @@ def read_ccle_response(path: PathLike, *, on_nan: OnNaN = "raise") -> pd.DataFra
     raw = read_csv_checked(path, what=what, required=[_CELL, _DRUG], dtype={_CELL: str, _DRUG: str})
     present = [c for c in _VALUES if c in raw.columns]
     if len(present) != 1:
-        raise ValueError(
+        raise InputError(
             f"{what} {path}: expected exactly one value column of {list(_VALUES)}, "
             f"found {present}; columns are {list(raw.columns)}"
         )
@@ -56,7 +57,7 @@ def read_ccle_response(path: PathLike, *, on_nan: OnNaN = "raise") -> pd.DataFra
         bad = out["ic50_um"].to_numpy() <= 0
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise ValueError(
+            raise InputError(
                 f"{what} {path}: column {col!r} must be > 0 to take a log; data row "
                 f"{row + 1} has {out['ic50_um'].iloc[row]}"
             )

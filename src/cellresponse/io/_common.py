@@ -1,15 +1,18 @@
 """Shared reading helpers: robust CSV reading, column checks and clear error messages.
 
-Every reader in :mod:`cellresponse.io` goes through :func:`read_csv_checked`, so a
-truncated gzip, a missing column or a non-numeric value produces one kind of error that
-names the file and the column (and the row or ID where there is one).
+Every table reader goes through :func:`read_csv_checked` (and every text reader through
+:func:`cellresponse.io.open_text`), so a truncated gzip, a header-only file, a missing
+column or a non-numeric value produces one kind of error,
+:class:`~cellresponse.errors.InputError`, that names the file and the column (and the
+row or ID where there is one).
 """
 
 from __future__ import annotations
 
-import gzip
+import csv
 import logging
-import zlib
+import re
+import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +23,8 @@ import pandas as pd
 
 from cellresponse._types import PathLike
 from cellresponse._util import examples
+from cellresponse.errors import InputError
+from cellresponse.io._open import DECODE_ERRORS, check_input_file, decode_error_message
 
 logger = logging.getLogger("cellresponse")
 
@@ -31,54 +36,95 @@ def read_csv_checked(
     *,
     required: Sequence[str] = (),
     what: str = "table",
+    allow_empty: bool = False,
     **kwargs: Any,
 ) -> pd.DataFrame:
-    """Read a (possibly gzipped) delimited file and check its required columns.
+    """Read a (possibly compressed) delimited file and check its required columns.
+
+    This is the one table reader of the package (the other readers build on it or on
+    :func:`cellresponse.io.open_text`), so every kind of damage ends in one error type
+    naming the file.
 
     Parameters
     ----------
     path
-        File to read; ``.gz`` files are decompressed.
+        File to read; ``.gz``, ``.bz2``, ``.xz`` and ``.zip`` files are decompressed.
     required
         Column names that must be present (after ``names=`` if given).
     what
         Short description used in error messages (``"GDSC response table"``).
+    allow_empty
+        Accept a file with a header but no data rows (an empty frame).
     **kwargs
         Passed to :func:`pandas.read_csv` (``sep``, ``dtype``, ``header``, ...).
 
     Raises
     ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    ValueError
-        If the file is empty, not valid gzip, truncated, not parseable, or lacks a
-        required column; the message names the file.
+    MissingInputError
+        If ``path`` does not exist (a ``FileNotFoundError``).
+    InputError
+        If the file is a directory, empty, header-only (unless ``allow_empty``), not valid
+        compressed data, truncated, not text, not parseable, has duplicated column names
+        or lacks a required column; the message names the file (a ``ValueError``).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} not found: {path}")
+    path = check_input_file(path, what=what)
     if kwargs.get("engine") != "pyarrow":
         kwargs.setdefault("low_memory", False)
     try:
-        frame = pd.read_csv(path, **kwargs)
-    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-        raise ValueError(f"{what} {path} could not be decompressed/read (truncated or corrupt file?): {exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{what} {path} is not valid text (binary or corrupt?): {exc}") from exc
-    except pd.errors.EmptyDataError as exc:
-        raise ValueError(f"{what} {path} is empty") from exc
-    except pd.errors.ParserError as exc:
-        raise ValueError(f"{what} {path} could not be parsed: {exc}") from exc
-    except ValueError as exc:  # e.g. a dtype map that does not fit the data
+        with warnings.catch_warnings():
+            # pandas warns (ParserWarning) before falling back on odd separators; the
+            # result is checked below, so the warning adds nothing for the user
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, **kwargs)
+    except DECODE_ERRORS as exc:
+        raise InputError(decode_error_message(path, what, exc), source=path) from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{what} {path} has no header and no rows (empty or blank file)", source=path) from None
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise InputError(f"{what} {path} could not be parsed: {_one_line(exc)}", source=path) from None
+    except (ValueError, OverflowError, TypeError) as exc:  # e.g. a dtype map that does not fit the data
         where = _locate_bad_value(path, kwargs) if "dtype" in kwargs else ""
-        raise ValueError(f"{what} {path}: {exc}{where}") from exc
+        raise InputError(f"{what} {path}: {_one_line(exc)}{where}", source=path) from None
+    _check_header(frame, path, what, kwargs)
+    if len(frame) == 0 and not allow_empty and kwargs.get("nrows") != 0:
+        raise InputError(f"{what} {path} has a header but no data rows", source=path)
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"{what} {path} is missing required column(s) {missing}; "
-            f"found columns: {examples(list(map(str, frame.columns)), 12)}"
+            f"found columns: {examples(list(map(str, frame.columns)), 12)}",
+            source=path,
         )
     return frame
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())
+
+
+_MANGLED = re.compile(r"^(.*)\.(\d+)$")
+
+
+def _check_header(frame: pd.DataFrame, path: Path, what: str, kwargs: dict[str, Any]) -> None:
+    """Refuse duplicated column names, which pandas would silently rename to ``X.1``."""
+    if kwargs.get("names") is not None or kwargs.get("header", "infer") not in ("infer", 0):
+        return
+    names = [str(c) for c in frame.columns]
+    present = set(names)
+    suspects = [n for n in names if (m := _MANGLED.match(n)) and m.group(1) in present]
+    if not suspects:
+        return
+    raw_kwargs = {
+        k: kwargs[k] for k in ("sep", "delimiter", "compression", "skiprows", "comment", "encoding") if k in kwargs
+    }
+    try:
+        raw = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False, **raw_kwargs)
+    except (ValueError, OSError, EOFError, csv.Error):
+        return
+    header = [str(v) for v in raw.iloc[0].tolist()] if len(raw) else []
+    dup = sorted({h for h in header if header.count(h) > 1 and h != ""})
+    if dup:
+        raise InputError(f"{what} {path}: duplicated column name(s) {examples(dup)} in the header", source=path)
 
 
 def float32_dtypes(**fixed: Any) -> defaultdict[str, Any]:
@@ -121,11 +167,39 @@ def to_numeric_column(frame: pd.DataFrame, column: str, *, path: PathLike, what:
     bad = converted.isna() & col.notna() & (col.astype(str).str.strip() != "")
     if bad.any():
         rows = np.flatnonzero(bad.to_numpy())
-        raise ValueError(
+        raise InputError(
             f"{what} {path}: column {column!r} must be numeric; {len(rows)} non-numeric "
             f"value(s), first at data row {rows[0] + 1}: {col.iloc[rows[0]]!r}"
         )
     return converted.astype(np.float64)
+
+
+def to_integer_column(
+    values: pd.Series | pd.Index, *, path: PathLike, what: str, column: str, nullable: bool = False
+) -> pd.Series:
+    """``values`` as integers (``Int64`` with missing values when ``nullable``), or raise
+    naming the first data row and value that is not a whole number."""
+    raw = pd.Series(np.asarray(values, dtype=object))
+    num = pd.to_numeric(raw, errors="coerce").astype("float64")
+    missing = raw.isna().to_numpy() | (raw.astype(str).str.strip() == "").to_numpy()
+    arr = num.to_numpy()
+    with np.errstate(invalid="ignore"):
+        whole = np.isfinite(arr) & (np.mod(arr, 1) == 0) & (np.abs(arr) < 2**62)
+    bad = ~missing & ~whole
+    if not nullable:
+        bad |= missing
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{what} {path}: column {column!r} must hold whole numbers; data row {row + 1} has {raw.iloc[row]!r}",
+            source=path,
+            row=row + 1,
+        )
+    if nullable:
+        return pd.Series(pd.array(np.where(missing, 0, np.nan_to_num(arr)).astype(np.int64), dtype="Int64")).mask(
+            missing
+        )
+    return pd.Series(arr.astype(np.int64))
 
 
 def handle_nan(
@@ -142,7 +216,7 @@ def handle_nan(
     and stored in ``frame.attrs["dropped_nan"]``.
     """
     if on_nan not in ("raise", "drop"):
-        raise ValueError(f"on_nan must be 'raise' or 'drop', got {on_nan!r}")
+        raise InputError(f"on_nan must be 'raise' or 'drop', got {on_nan!r}")
     mask = frame[list(columns)].isna().any(axis=1).to_numpy()
     if not mask.any():
         frame.attrs["dropped_nan"] = 0
@@ -150,7 +224,7 @@ def handle_nan(
     rows = np.flatnonzero(mask)
     if on_nan == "raise":
         bad_cols = [c for c in columns if frame[c].isna().any()]
-        raise ValueError(
+        raise InputError(
             f"{what} {path}: {len(rows)} row(s) with missing values in {bad_cols}, at data "
             f"row(s) {examples(rows + 1)}; pass on_nan='drop' to skip them"
         )
@@ -164,7 +238,7 @@ def check_unique_index(frame: pd.DataFrame, *, path: PathLike, what: str) -> pd.
     """Raise if the index (entity IDs of a feature matrix) has duplicates."""
     if frame.index.has_duplicates:
         dup = frame.index[frame.index.duplicated()].unique()
-        raise ValueError(f"{what} {path}: {len(dup)} duplicated ID(s) in column {frame.index.name!r}: {examples(dup)}")
+        raise InputError(f"{what} {path}: {len(dup)} duplicated ID(s) in column {frame.index.name!r}: {examples(dup)}")
     return frame
 
 
@@ -186,7 +260,7 @@ def numeric_matrix(
         wrong = converted.isna() & frame[col].notna()
         if wrong.any():
             first = frame.index[np.flatnonzero(wrong.to_numpy())[0]]
-            raise ValueError(
+            raise InputError(
                 f"{what} {path}: column {col!r} must be numeric; ID {first!r} has {frame.at[first, col]!r}"
             )
         frame[col] = converted
@@ -198,16 +272,16 @@ def read_index_file(path: PathLike, *, what: str, value_name: str) -> pd.Series:
     frame = read_csv_checked(
         path, what=what, sep="\t", header=None, names=["index", value_name], dtype={value_name: str}
     )
-    idx = to_numeric_column(frame, "index", path=path, what=what)
-    if idx.isna().any() or frame[value_name].isna().any():
-        row = int(np.flatnonzero((idx.isna() | frame[value_name].isna()).to_numpy())[0])
-        raise ValueError(f"{what} {path}: data row {row + 1} is incomplete")
-    out = pd.Series(frame[value_name].to_numpy(), index=idx.astype(np.int64).to_numpy(), name=value_name)
+    if frame[value_name].isna().any():
+        row = int(np.flatnonzero(frame[value_name].isna().to_numpy())[0])
+        raise InputError(f"{what} {path}: data row {row + 1} is incomplete", source=path, row=row + 1)
+    idx = to_integer_column(frame["index"], path=path, what=what, column="index")
+    out = pd.Series(frame[value_name].to_numpy(), index=idx.to_numpy(), name=value_name)
     out.index.name = "index"
     check_unique_index(out.to_frame(), path=path, what=what)
     if out.duplicated().any():
         dup = out[out.duplicated()].unique()
-        raise ValueError(f"{what} {path}: duplicated {value_name} value(s): {examples(dup)}")
+        raise InputError(f"{what} {path}: duplicated {value_name} value(s): {examples(dup)}")
     return out
 
 
@@ -220,5 +294,6 @@ __all__ = [
     "numeric_matrix",
     "read_csv_checked",
     "read_index_file",
+    "to_integer_column",
     "to_numeric_column",
 ]

@@ -13,6 +13,9 @@ import numpy as np
 import pandas as pd
 
 from cellresponse._types import PathLike
+from cellresponse.errors import InputError, MissingInputError
+from cellresponse.io._common import read_csv_checked
+from cellresponse.io._open import check_input_file
 
 
 def _sep_for(path: Path) -> str:
@@ -23,16 +26,19 @@ def _sep_for(path: Path) -> str:
         return "\t"
     if last == ".csv":
         return ","
-    raise ValueError(
+    raise InputError(
         f"cannot tell the delimiter of {path}: expected a .csv, .tsv, .txt or .tab file "
-        "(optionally .gz); pass sep= explicitly"
+        "(optionally .gz); rename the file (or pass sep= in Python)",
+        source=path,
     )
 
 
 def _existing(path: PathLike, what: str) -> Path:
     p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"{what} file {p} does not exist")
+    if not p.exists():
+        raise MissingInputError(f"{what} file {p} does not exist", source=p)
+    if p.is_dir():
+        raise InputError(f"{what} file {p} is a directory; expected a file", source=p)
     return p
 
 
@@ -69,20 +75,20 @@ def read_counts(
         offending row and column).
     """
     p = _existing(path, "counts")
-    df = pd.read_csv(p, sep=sep or _sep_for(p), index_col=0)
+    df = read_csv_checked(p, what="count matrix", sep=sep or _sep_for(p), index_col=0)
     df.index = df.index.astype(str)
     df.columns = df.columns.astype(str)
     row_kind, col_kind = ("gene", "sample") if genes_in_rows else ("sample", "gene")
     for ids, kind in ((df.index, row_kind), (df.columns, col_kind)):
         dup = ids[ids.duplicated()].unique()
         if len(dup):
-            raise ValueError(f"{p}: duplicated {kind} IDs: {', '.join(map(str, dup[:5]))}")
+            raise InputError(f"{p}: duplicated {kind} IDs: {', '.join(map(str, dup[:5]))}")
     bad_cols = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
     if bad_cols:
         col = bad_cols[0]
         coerced = pd.to_numeric(df[col], errors="coerce")
         row = coerced.index[coerced.isna() & df[col].notna()][0]
-        raise ValueError(f"{p}: non-numeric value {df.at[row, col]!r} at {row_kind} {row!r}, {col_kind} {col!r}")
+        raise InputError(f"{p}: non-numeric value {df.at[row, col]!r} at {row_kind} {row!r}, {col_kind} {col!r}")
     out = df.T if genes_in_rows else df
     out = out.copy()
     out.index.name = "sample"
@@ -126,7 +132,7 @@ def read_sample_table(
         If sample IDs are duplicated.
     """
     p = _existing(path, "sample table")
-    df = pd.read_csv(p, sep=sep or _sep_for(p))
+    df = read_csv_checked(p, what="sample table", sep=sep or _sep_for(p))
     if sample_column is None:
         sample_column = str(df.columns[0])
     elif sample_column not in df.columns:
@@ -140,7 +146,7 @@ def read_sample_table(
     df.index = pd.Index(ids, name="sample")
     dup = df.index[df.index.duplicated()].unique()
     if len(dup):
-        raise ValueError(f"{p}: duplicated sample IDs: {', '.join(dup[:5])}")
+        raise InputError(f"{p}: duplicated sample IDs: {', '.join(dup[:5])}")
     return df
 
 
@@ -170,8 +176,15 @@ def read_h5ad_counts(path: PathLike, *, layer: str | None = None) -> tuple[pd.Da
         import anndata
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError("reading .h5ad needs anndata: pip install 'cellresponse[de]'") from err
-    p = _existing(path, "h5ad")
-    adata = anndata.read_h5ad(p)
+    p = check_input_file(path, what="h5ad file")
+    try:
+        adata = anndata.read_h5ad(p)
+    except (MemoryError, ImportError):
+        raise
+    except Exception as err:  # anndata/h5py raise many types (IORegistryError, KeyError, ...) on damaged files
+        raise InputError(
+            f"h5ad file {p} is not a readable AnnData file ({type(err).__name__}: {err})", source=p
+        ) from None
     if layer is not None:
         if layer not in adata.layers:
             raise KeyError(f"layer {layer!r} not in {p}; layers: {list(adata.layers)}")
@@ -226,7 +239,7 @@ def read_count_data(
             samples = read_sample_table(samples_path, sample_column=sample_column, strip_suffix=strip_suffix)
         return counts, samples
     if samples_path is None:
-        raise ValueError(f"samples_path is required with a delimited count matrix ({counts_path})")
+        raise InputError(f"samples_path is required with a delimited count matrix ({counts_path})")
     counts = read_counts(counts_path, genes_in_rows=genes_in_rows)
     samples = read_sample_table(samples_path, sample_column=sample_column, strip_suffix=strip_suffix)
     return counts, samples

@@ -14,6 +14,7 @@ import pandas as pd
 
 from cellresponse._types import PathLike
 from cellresponse._util import examples
+from cellresponse.errors import InputError
 from cellresponse.io._common import handle_nan, read_csv_checked, to_numeric_column
 
 
@@ -40,7 +41,9 @@ def read_ctrp_curves(path: PathLike) -> pd.DataFrame:
     dup = out.duplicated(["experiment_id", "master_cpd_id"])
     if dup.any():
         pairs = out.loc[dup, ["experiment_id", "master_cpd_id"]].head(3).to_numpy().tolist()
-        raise ValueError(f"{what} {path}: {int(dup.sum())} repeated (experiment, compound) pairs, e.g. {pairs}")
+        raise InputError(
+            f"{what} {path}: {int(dup.sum())} repeated (experiment, compound) pairs, e.g. {pairs}", source=path
+        )
     return out
 
 
@@ -57,9 +60,10 @@ def read_ctrp_experiments(path: PathLike) -> pd.Series:
     table = table.drop_duplicates()
     conflict = table["expt_id"].duplicated(keep=False)
     if conflict.any():
-        raise ValueError(
+        raise InputError(
             f"{what} {path}: experiments listed with several cell lines: "
-            f"{examples(sorted(set(table.loc[conflict, 'expt_id'])))}"
+            f"{examples(sorted(set(table.loc[conflict, 'expt_id'])))}",
+            source=path,
         )
     return pd.Series(table["master_ccl_id"].to_numpy(), index=pd.Index(table["expt_id"], name="expt_id"))
 
@@ -81,7 +85,7 @@ def read_ctrp_cell_lines(path: PathLike) -> pd.DataFrame:
     ids = to_numeric_column(raw, "master_ccl_id", path=path, what=what)
     if ids.isna().any() or raw["ccl_name"].isna().any():
         row = int(np.flatnonzero((ids.isna() | raw["ccl_name"].isna()).to_numpy())[0])
-        raise ValueError(f"{what} {path}: data row {row + 1} lacks master_ccl_id or ccl_name")
+        raise InputError(f"{what} {path}: data row {row + 1} lacks master_ccl_id or ccl_name", source=path, row=row + 1)
     kind = raw["cancer_type"].astype("string").str.strip()
     out = pd.DataFrame(
         {
@@ -92,7 +96,9 @@ def read_ctrp_cell_lines(path: PathLike) -> pd.DataFrame:
     )
     out["ccle_name"] = np.where(out["cancer_type"] != "", out["ccl_name"] + "_" + out["cancer_type"].str.upper(), "")
     if out.index.has_duplicates:
-        raise ValueError(f"{what} {path}: duplicated master_ccl_id {examples(out.index[out.index.duplicated()])}")
+        raise InputError(
+            f"{what} {path}: duplicated master_ccl_id {examples(out.index[out.index.duplicated()])}", source=path
+        )
     return out
 
 
@@ -105,7 +111,7 @@ def read_ctrp_compounds(path: PathLike) -> pd.DataFrame:
     ids = to_numeric_column(raw, "master_cpd_id", path=path, what=what)
     if ids.isna().any() or raw["cpd_name"].isna().any():
         row = int(np.flatnonzero((ids.isna() | raw["cpd_name"].isna()).to_numpy())[0])
-        raise ValueError(f"{what} {path}: data row {row + 1} lacks master_cpd_id or cpd_name")
+        raise InputError(f"{what} {path}: data row {row + 1} lacks master_cpd_id or cpd_name", source=path, row=row + 1)
     out = pd.DataFrame(
         {"cpd_name": raw["cpd_name"].str.strip().to_numpy(), "target": raw["gene_symbol_of_protein_target"].to_numpy()},
         index=pd.Index(ids.astype(np.int64).to_numpy(), name="master_cpd_id"),
@@ -113,7 +119,7 @@ def read_ctrp_compounds(path: PathLike) -> pd.DataFrame:
     for col in ("cpd_name",):
         dup = out[col][out[col].duplicated()]
         if len(dup):
-            raise ValueError(f"{what} {path}: duplicated {col} {examples(sorted(dup))}")
+            raise InputError(f"{what} {path}: duplicated {col} {examples(sorted(dup))}", source=path)
     return out
 
 
@@ -130,7 +136,9 @@ def read_ctrp_smiles(path: PathLike) -> pd.Series:
         name="smiles",
     )
     if out.index.has_duplicates:
-        raise ValueError(f"{what} {path}: duplicated master_cpd_id {examples(out.index[out.index.duplicated()])}")
+        raise InputError(
+            f"{what} {path}: duplicated master_cpd_id {examples(out.index[out.index.duplicated()])}", source=path
+        )
     return out
 
 

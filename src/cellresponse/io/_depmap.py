@@ -29,7 +29,9 @@ import pandas as pd
 
 from cellresponse._types import PathLike
 from cellresponse._util import examples
-from cellresponse.io._common import logger, read_csv_checked
+from cellresponse.errors import InputError
+from cellresponse.io._common import logger, read_csv_checked, to_numeric_column
+from cellresponse.io._open import check_input_file
 
 OnEmpty = Literal["raise", "drop"]
 
@@ -72,7 +74,7 @@ def _check_genes(symbols: list[str], *, path: PathLike, what: str) -> None:
     index = pd.Index(symbols)
     if index.has_duplicates:
         dup = index[index.duplicated()].unique()
-        raise ValueError(
+        raise InputError(
             f"{what} {path}: {len(dup)} duplicated gene column(s) after parsing 'SYMBOL (ENTREZ)': {examples(dup)}"
         )
 
@@ -80,7 +82,7 @@ def _check_genes(symbols: list[str], *, path: PathLike, what: str) -> None:
 def _drop_empty(frame: pd.DataFrame, *, on_empty: OnEmpty, path: PathLike, what: str) -> pd.DataFrame:
     """Raise on (or drop and report) rows and columns that hold no value at all."""
     if on_empty not in ("raise", "drop"):
-        raise ValueError(f"on_empty must be 'raise' or 'drop', got {on_empty!r}")
+        raise InputError(f"on_empty must be 'raise' or 'drop', got {on_empty!r}")
     values = frame.to_numpy(dtype=np.float32)
     empty_rows = frame.index[np.isnan(values).all(axis=1)]
     empty_cols = frame.columns[np.isnan(values).all(axis=0)]
@@ -94,7 +96,7 @@ def _drop_empty(frame: pd.DataFrame, *, on_empty: OnEmpty, path: PathLike, what:
             parts.append(f"{len(empty_rows)} all-NaN row(s) (cell lines): {examples(empty_rows)}")
         if len(empty_cols):
             parts.append(f"{len(empty_cols)} all-NaN column(s) (genes): {examples(empty_cols)}")
-        raise ValueError(f"{what} {path}: " + "; ".join(parts) + "; pass on_empty='drop' to skip them")
+        raise InputError(f"{what} {path}: " + "; ".join(parts) + "; pass on_empty='drop' to skip them")
     logger.warning(
         "%s %s: dropped %d all-NaN row(s) and %d all-NaN column(s)",
         what,
@@ -126,7 +128,7 @@ def _wide_matrix(raw: pd.DataFrame, *, path: PathLike, what: str, id_column: str
     frame = frame.drop(columns=[c for c in frame.columns if str(c).startswith("Unnamed:")])
     if ids.duplicated().any():
         dup = ids[ids.duplicated()].unique()
-        raise ValueError(f"{what} {path}: {len(dup)} duplicated model ID(s): {examples(dup)}")
+        raise InputError(f"{what} {path}: {len(dup)} duplicated model ID(s): {examples(dup)}")
     symbols, entrez = parse_gene_columns(frame.columns)
     _check_genes(symbols, path=path, what=what)
     bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
@@ -135,7 +137,7 @@ def _wide_matrix(raw: pd.DataFrame, *, path: PathLike, what: str, id_column: str
         wrong = converted.isna() & frame[col].notna()
         if wrong.any():
             row = int(np.flatnonzero(wrong.to_numpy())[0])
-            raise ValueError(
+            raise InputError(
                 f"{what} {path}: column {col!r} must be numeric; ID {ids.iloc[row]!r} "
                 f"(data row {row + 1}) has {frame[col].iloc[row]!r}"
             )
@@ -189,7 +191,7 @@ def read_depmap_gene_dependency(path: PathLike, *, on_empty: OnEmpty = "raise") 
     outside = np.isfinite(values) & ((values < 0) | (values > 1))
     if outside.any():
         r, c = (int(v[0]) for v in np.nonzero(outside))
-        raise ValueError(
+        raise InputError(
             f"{what} {path}: {int(outside.sum())} value(s) outside [0, 1], e.g. "
             f"{frame.index[r]!r} x {frame.columns[c]!r} = {values[r, c]:.3g} "
             "(is this a gene-effect file? use read_depmap_gene_effect)"
@@ -222,7 +224,7 @@ def read_depmap_model(path: PathLike) -> pd.DataFrame:
     frame = read_csv_checked(path, what=what, required=["ModelID"], dtype=str, keep_default_na=False)
     if frame["ModelID"].duplicated().any():
         dup = frame.loc[frame["ModelID"].duplicated(), "ModelID"].unique()
-        raise ValueError(f"{what} {path}: duplicated ModelID(s): {examples(dup)}")
+        raise InputError(f"{what} {path}: duplicated ModelID(s): {examples(dup)}")
     frame = frame.set_index("ModelID")
     frame.index.name = "cell_line"
     if "OncotreeLineage" in frame.columns:
@@ -260,7 +262,7 @@ def read_oncodb_dependency_classes(path: PathLike, *, on_empty: OnEmpty = "raise
     bad = np.isfinite(codes) & ~np.isin(codes, (0.0, 1.0, 2.0))
     if bad.any():
         r, c = (int(v[0]) for v in np.nonzero(bad))
-        raise ValueError(
+        raise InputError(
             f"{what} {path}: {int(bad.sum())} value(s) not in {{0, 1, 2}}, e.g. gene "
             f"{frame.columns[c]!r} in {frame.index[r]!r} = {codes[r, c]!r}"
         )
@@ -273,14 +275,22 @@ def read_oncodb_dependency_classes(path: PathLike, *, on_empty: OnEmpty = "raise
 def _read_table(path: PathLike, *, what: str, required: list[str]) -> pd.DataFrame:
     path = Path(path)
     if path.suffix == ".parquet":
-        if not path.is_file():
-            raise FileNotFoundError(f"{what} not found: {path}")
-        frame = pd.read_parquet(path)
+        check_input_file(path, what=what)
+        try:
+            frame = pd.read_parquet(path)
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as err:  # pyarrow on a damaged file
+            raise InputError(f"{what} {path} is not a readable parquet file ({type(err).__name__}: {err})") from None
         missing = [c for c in required if c not in frame.columns]
         if missing:
-            raise ValueError(f"{what} {path} is missing required column(s) {missing}")
+            raise InputError(f"{what} {path} is missing required column(s) {missing}")
         return frame
     return read_csv_checked(path, what=what, required=required)
+
+
+def _flag(value: object) -> object:
+    """``True``/``False`` written as text (a CSV of booleans) -> 1/0; anything else unchanged."""
+    text = str(value).strip().lower()
+    return {"true": 1, "false": 0}.get(text, value)
 
 
 def read_egbench_gene_universe(path: PathLike) -> pd.DataFrame:
@@ -292,9 +302,10 @@ def read_egbench_gene_universe(path: PathLike) -> pd.DataFrame:
     what = "egbench gene universe"
     frame = _read_table(path, what=what, required=["gene_symbol", "official_common_essential"])
     frame = frame.drop_duplicates(subset="gene_symbol").set_index("gene_symbol")
-    frame["common_essential"] = pd.to_numeric(frame["official_common_essential"]).fillna(0).astype(bool)
-    if "strongly_selective" in frame.columns:
-        frame["strongly_selective"] = pd.to_numeric(frame["strongly_selective"]).fillna(0).astype(bool)
+    for col, name in (("official_common_essential", "common_essential"), ("strongly_selective", "strongly_selective")):
+        if col in frame.columns:
+            flags = frame[col].map(_flag) if frame[col].dtype == object else frame[col]
+            frame[name] = to_numeric_column(flags.to_frame(col), col, path=path, what=what).fillna(0).astype(bool)
     return frame
 
 
@@ -304,7 +315,7 @@ def read_egbench_gene_effect_mean(path: PathLike) -> pd.Series:
     frame = _read_table(path, what=what, required=["gene_symbol", "gene_effect"])
     frame = frame.drop_duplicates(subset="gene_symbol")
     return pd.Series(
-        pd.to_numeric(frame["gene_effect"]).to_numpy(np.float64),
+        to_numeric_column(frame, "gene_effect", path=path, what=what).to_numpy(np.float64),
         index=pd.Index(frame["gene_symbol"].astype(str), name="gene"),
         name="gene_effect",
     )
@@ -335,7 +346,7 @@ def read_deepdep_table(
         Rows = cell lines (``CCL_A``, ...), columns = genes, float32.
     """
     if duplicates not in ("raise", "mean"):
-        raise ValueError(f"duplicates must be 'raise' or 'mean', got {duplicates!r}")
+        raise InputError(f"duplicates must be 'raise' or 'mean', got {duplicates!r}")
     raw = read_csv_checked(path, what=what, sep="\t", required=["Gene"])
     genes = raw["Gene"].astype(str)
     n_merged = 0

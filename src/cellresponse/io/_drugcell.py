@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cellresponse._types import PathLike
+from cellresponse.errors import InputError
 from cellresponse.io._common import (
     OnNaN,
     handle_nan,
@@ -40,7 +41,7 @@ def read_drugcell_triples(path: PathLike, *, on_nan: OnNaN = "raise") -> pd.Data
     for col in ("cell_line_name", "smiles"):
         if raw[col].isna().any():
             row = int(np.flatnonzero(raw[col].isna().to_numpy())[0])
-            raise ValueError(f"{what} {path}: column {col!r} is empty at data row {row + 1}")
+            raise InputError(f"{what} {path}: column {col!r} is empty at data row {row + 1}")
     out = handle_nan(raw, ["response"], on_nan=on_nan, path=path, what=what)
     out.attrs["source"] = str(path)
     return out
@@ -71,9 +72,9 @@ def read_drugcell_fingerprints(path: PathLike, *, n_drugs: int | None = None) ->
     frame.columns = [f"bit_{i}" for i in range(frame.shape[1])]
     if frame.isna().any().any():
         row = int(np.flatnonzero(frame.isna().any(axis=1).to_numpy())[0])
-        raise ValueError(f"{what} {path}: missing value in data row {row + 1}")
+        raise InputError(f"{what} {path}: missing value in data row {row + 1}")
     if n_drugs is not None and len(frame) != n_drugs:
-        raise ValueError(f"{what} {path} has {len(frame)} rows; expected {n_drugs} (one per drug)")
+        raise InputError(f"{what} {path} has {len(frame)} rows; expected {n_drugs} (one per drug)")
     frame.index.name = "index"
     return frame
 

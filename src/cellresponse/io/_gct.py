@@ -11,19 +11,21 @@ h5py is imported lazily (the ``[lincs]`` extra).
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import gzip
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cellresponse._types import PathLike
 from cellresponse._util import examples
+from cellresponse.errors import InputError
 from cellresponse.io._common import logger
+from cellresponse.io._open import check_input_file, open_text
 
 GCTX_DATA = "0/DATA/0/matrix"
 GCTX_ROW_META = "0/META/ROW"
@@ -71,10 +73,33 @@ def _require_h5py() -> Any:
     return h5py
 
 
-def _open_text(path: Path) -> IO[str]:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open("r", encoding="utf-8")
+@contextlib.contextmanager
+def open_hdf5(path: PathLike, *, what: str) -> Iterator[Any]:
+    """Open an HDF5 file for reading; a damaged or foreign file (h5py raises ``OSError``)
+    becomes an :class:`InputError` naming it."""
+    h5py = _require_h5py()
+    p = check_input_file(path, what=what)
+    try:
+        h5 = h5py.File(p, "r")
+    except OSError as err:
+        raise InputError(f"{what} {p} is not a readable HDF5 file ({_first_line(err)})", source=p) from None
+    with h5:
+        try:
+            yield h5
+        except (InputError, UnknownIdsError):
+            raise
+        except (OSError, KeyError, RuntimeError, TypeError, ValueError) as err:  # h5py on a damaged file
+            raise InputError(
+                f"{what} {p} is damaged or not in the expected layout ({_first_line(err)})", source=p
+            ) from None
+
+
+class UnknownIdsError(KeyError):
+    """Requested row or column IDs that a file does not hold (an argument, not damage)."""
+
+
+def _first_line(err: BaseException) -> str:
+    return f"{type(err).__name__}: {' '.join(str(err).split())}"
 
 
 def _select(ids: pd.Index, wanted: Sequence[str] | None, *, axis: str, path: Path) -> np.ndarray:
@@ -85,7 +110,7 @@ def _select(ids: pd.Index, wanted: Sequence[str] | None, *, axis: str, path: Pat
     pos = ids.get_indexer(wanted_idx)
     if (pos < 0).any():
         bad = wanted_idx[pos < 0]
-        raise KeyError(f"{path}: {len(bad)} requested {axis} id(s) not in the file: {examples(bad)}")
+        raise UnknownIdsError(f"{path}: {len(bad)} requested {axis} id(s) not in the file: {examples(bad)}")
     return pos
 
 
@@ -105,11 +130,11 @@ def _parse_int_fields(line: str, n: int, *, path: Path, lineno: int) -> list[int
     parts = line.rstrip("\r\n").split("\t")
     parts = [p for p in parts if p != ""]
     if len(parts) < n:
-        raise ValueError(f"{path}: line {lineno} must hold {n} tab-separated dimension(s), got {line.strip()!r}")
+        raise InputError(f"{path}: line {lineno} must hold {n} tab-separated dimension(s), got {line.strip()!r}")
     try:
         return [int(p) for p in parts[:n]]
     except ValueError:
-        raise ValueError(f"{path}: line {lineno} must hold integer dimensions, got {line.strip()!r}") from None
+        raise InputError(f"{path}: line {lineno} must hold integer dimensions, got {line.strip()!r}") from None
 
 
 def read_gct_text(
@@ -144,12 +169,10 @@ def read_gct_text(
         If a requested id is not in the file.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"GCT file not found: {path}")
-    with _open_text(path) as fh:
+    with open_text(path, what="GCT file") as fh:
         first = fh.readline().strip()
         if first not in ("#1.2", "#1.3"):
-            raise ValueError(f"{path}: line 1 must be '#1.2' or '#1.3' (GCT version), got {first!r}")
+            raise InputError(f"{path}: line 1 must be '#1.2' or '#1.3' (GCT version), got {first!r}")
         version = first[1:]
         n_dims = 2 if version == "1.2" else 4
         dims = _parse_int_fields(fh.readline(), n_dims, path=path, lineno=2)
@@ -158,7 +181,7 @@ def read_gct_text(
         header = fh.readline().rstrip("\r\n").split("\t")
         expected = 1 + n_rmeta + n_cols
         if len(header) != expected:
-            raise ValueError(
+            raise InputError(
                 f"{path}: header (line 3) has {len(header)} fields; GCT {version} with "
                 f"{n_cols} columns and {n_rmeta} row-metadata fields needs {expected}"
             )
@@ -174,11 +197,11 @@ def read_gct_text(
                 quoting=csv.QUOTE_NONE,
             )
         except pd.errors.EmptyDataError:
-            raise ValueError(f"{path}: no data lines after the header") from None
+            raise InputError(f"{path}: no data lines after the header") from None
         except pd.errors.ParserError as err:
-            raise ValueError(f"{path}: malformed data lines (ragged rows?): {err}") from None
+            raise InputError(f"{path}: malformed data lines (ragged rows?): {err}") from None
     if body.shape[1] != expected:
-        raise ValueError(f"{path}: data lines have {body.shape[1]} fields, but the header declares {expected}")
+        raise InputError(f"{path}: data lines have {body.shape[1]} fields, but the header declares {expected}")
     n_meta_found = len(body) - n_rows
     if n_meta_found != n_cmeta:
         # Real files (cmapR's modzs_n25x50.gct) declare more column-metadata lines than
@@ -187,7 +210,7 @@ def read_gct_text(
         is_meta = (body.iloc[:, 1 : 1 + n_rmeta] == "na").all(axis=1).to_numpy() if n_rmeta else None
         n_lead = int(np.argmin(is_meta)) if is_meta is not None and not is_meta.all() else -1
         if strict or n_meta_found < 0 or n_lead != n_meta_found:
-            raise ValueError(
+            raise InputError(
                 f"{path}: the dimension line declares {n_rows} data rows and {n_cmeta} "
                 f"column-metadata lines, but the file holds {len(body)} lines after the header"
             )
@@ -201,10 +224,10 @@ def read_gct_text(
     meta_rows = [list(r) for r in body.iloc[:n_meta_found].itertuples(index=False)]
     body = body.iloc[n_meta_found:].reset_index(drop=True)
     if col_ids.has_duplicates:
-        raise ValueError(f"{path}: duplicated column ids: {examples(col_ids[col_ids.duplicated()])}")
+        raise InputError(f"{path}: duplicated column ids: {examples(col_ids[col_ids.duplicated()])}")
     row_ids = pd.Index(body[0].to_numpy(str))
     if row_ids.has_duplicates:
-        raise ValueError(f"{path}: duplicated row ids: {examples(row_ids[row_ids.duplicated()])}")
+        raise InputError(f"{path}: duplicated row ids: {examples(row_ids[row_ids.duplicated()])}")
     rpos = _select(row_ids, rids, axis="row", path=path)
     cpos = _select(col_ids, cids, axis="column", path=path)
     raw = body.iloc[rpos, 1 + n_rmeta + cpos]
@@ -212,7 +235,7 @@ def read_gct_text(
     bad = values.isna() & ~raw.isin(["NaN", "nan", "NA", ""])
     if bad.to_numpy().any():
         r, c = np.argwhere(bad.to_numpy())[0]
-        raise ValueError(
+        raise InputError(
             f"{path}: non-numeric value {raw.iat[r, c]!r} at row id {row_ids[rpos[r]]!r}, "
             f"column id {col_ids[cpos[c]]!r}"
         )
@@ -238,14 +261,14 @@ def _decode(arr: np.ndarray) -> np.ndarray:
 def _check_gctx(h5: Any, path: Path) -> None:
     missing = [g for g in (GCTX_DATA, f"{GCTX_ROW_META}/id", f"{GCTX_COL_META}/id") if g not in h5]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"{path} is not a valid GCTX file: missing HDF5 object(s) {missing} "
             f"(a GCTX needs /{GCTX_DATA} and /0/META/ROW/id, /0/META/COL/id)"
         )
     shape = h5[GCTX_DATA].shape
     n_r, n_c = h5[f"{GCTX_ROW_META}/id"].shape[0], h5[f"{GCTX_COL_META}/id"].shape[0]
     if len(shape) != 2 or shape != (n_c, n_r):
-        raise ValueError(
+        raise InputError(
             f"{path}: matrix has shape {shape} but metadata has {n_c} column ids and {n_r} row ids "
             f"(expected ({n_c}, {n_r}))"
         )
@@ -279,11 +302,10 @@ def _sorted_read(dset: Any, cpos: np.ndarray, rpos: np.ndarray | None) -> np.nda
 
 def read_gctx_meta(path: PathLike, *, dim: str = "col") -> pd.DataFrame:
     """Read only the row (``dim="row"``) or column (``dim="col"``) metadata of a GCTX."""
-    h5py = _require_h5py()
     path = Path(path)
     if dim not in ("row", "col"):
-        raise ValueError(f"dim must be 'row' or 'col', got {dim!r}")
-    with h5py.File(path, "r") as h5:
+        raise InputError(f"dim must be 'row' or 'col', got {dim!r}")
+    with open_hdf5(path, what="GCTX file") as h5:
         _check_gctx(h5, path)
         return _read_meta_group(h5, GCTX_ROW_META if dim == "row" else GCTX_COL_META, slice(None))
 
@@ -306,11 +328,8 @@ def read_gctx(
     KeyError
         If a requested id is not in the file.
     """
-    h5py = _require_h5py()
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"GCTX file not found: {path}")
-    with h5py.File(path, "r") as h5:
+    with open_hdf5(path, what="GCTX file") as h5:
         _check_gctx(h5, path)
         row_ids = pd.Index(_decode(h5[f"{GCTX_ROW_META}/id"][:]))
         col_ids = pd.Index(_decode(h5[f"{GCTX_COL_META}/id"][:]))
@@ -356,13 +375,10 @@ def iter_gctx_chunks(
     GCT
         One block per iteration, in file order.
     """
-    h5py = _require_h5py()
     if chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+        raise InputError(f"chunk_size must be >= 1, got {chunk_size}")
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"GCTX file not found: {path}")
-    with h5py.File(path, "r") as h5:
+    with open_hdf5(path, what="GCTX file") as h5:
         _check_gctx(h5, path)
         row_ids = pd.Index(_decode(h5[f"{GCTX_ROW_META}/id"][:]))
         rpos = _select(row_ids, rids, axis="row", path=path)
@@ -373,7 +389,7 @@ def iter_gctx_chunks(
         order = np.argsort(rpos, kind="stable")
         r_sorted, r_back = rpos[order], np.argsort(order, kind="stable")
         if rids is not None and pd.Index(r_sorted).has_duplicates:
-            raise ValueError(f"{path}: rids lists a row id more than once")
+            raise InputError(f"{path}: rids lists a row id more than once")
         for start in range(0, n_cols, chunk_size):
             stop = min(start + chunk_size, n_cols)
             # Rows (genes) are selected inside HDF5 so a 12k-gene file never materializes
@@ -431,7 +447,7 @@ def write_gctx(
     h5py = _require_h5py()
     values = np.asarray(values, dtype=np.float32)
     if values.shape != (len(col_ids), len(row_ids)):
-        raise ValueError(
+        raise InputError(
             f"values has shape {values.shape}; expected (n_cols, n_rows) = ({len(col_ids)}, {len(row_ids)})"
         )
     out = Path(path)
@@ -448,7 +464,7 @@ def write_gctx(
             grp.create_dataset("id", data=np.asarray([str(i).encode() for i in ids], dtype="S"))
             if meta is not None:
                 if len(meta) != len(ids):
-                    raise ValueError(f"{group} metadata has {len(meta)} rows for {len(ids)} ids")
+                    raise InputError(f"{group} metadata has {len(meta)} rows for {len(ids)} ids")
                 for name, arr in _encode_meta(meta.reset_index(drop=True)).items():
                     if name != "id":
                         grp.create_dataset(name, data=arr)

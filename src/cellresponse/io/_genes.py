@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
-
 from cellresponse._types import PathLike
+from cellresponse.errors import InputError
+from cellresponse.io._common import read_csv_checked
+from cellresponse.io._open import read_text
 
 
 def read_gene_list(path: PathLike) -> list[str]:
@@ -17,10 +16,10 @@ def read_gene_list(path: PathLike) -> list[str]:
     FileNotFoundError
         If the file does not exist.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"gene list {p} does not exist")
-    return [line.strip() for line in p.read_text().splitlines() if line.strip()]
+    genes = [line.strip() for line in read_text(path, what="gene list").splitlines() if line.strip()]
+    if not genes:
+        raise InputError(f"gene list {path} holds no gene (only blank lines)", source=path)
+    return genes
 
 
 def read_gene_map(path: PathLike) -> dict[str, str]:
@@ -33,12 +32,16 @@ def read_gene_map(path: PathLike) -> dict[str, str]:
     ValueError
         If a column is missing.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"gene map {p} does not exist")
-    table = pd.read_csv(p, dtype=str)
-    if not {"id", "symbol"} <= set(table.columns):
-        raise ValueError(f"gene map {p} needs columns id,symbol; has {list(table.columns)}")
+    table = read_csv_checked(path, what="gene map", required=["id", "symbol"], dtype=str)
+    bad = table["id"].isna() | table["symbol"].isna()
+    if bad.any():
+        row = int(bad.to_numpy().argmax()) + 1
+        raise InputError(f"gene map {path}: data row {row} lacks an id or a symbol", source=path, row=row)
+    ambiguous = table.drop_duplicates().groupby("id")["symbol"].nunique()
+    ambiguous = ambiguous[ambiguous > 1]
+    if len(ambiguous):
+        shown = ", ".join(map(str, ambiguous.index[:5]))
+        raise InputError(f"gene map {path}: id(s) mapped to two different symbols: {shown}", source=path)
     return dict(zip(table["id"], table["symbol"], strict=True))
 
 

@@ -12,6 +12,8 @@ import pandas as pd
 
 from cellresponse._paths import data_root
 from cellresponse._types import PathLike
+from cellresponse.errors import InputError
+from cellresponse.io._common import read_csv_checked
 
 GO_DIR = "go_bp_human"
 TERMS_FILE = "go_bp_terms.tsv.gz"
@@ -27,13 +29,7 @@ PSEUDO_ROOT = "all"
 
 
 def _read_tsv(path: Path, columns: Iterable[str]) -> pd.DataFrame:
-    if not path.is_file():
-        raise FileNotFoundError(f"GO file {path} does not exist")
-    df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{path}: missing columns {missing}; has {list(df.columns)}")
-    return df
+    return read_csv_checked(path, what="GO file", required=list(columns), sep="\t", dtype=str, keep_default_na=False)
 
 
 def go_dir(root: PathLike | None = None) -> Path:
@@ -65,7 +61,7 @@ def read_go_terms(path: PathLike | None = None) -> pd.DataFrame:
     df = _read_tsv(p, ("go_id", "term", "definition"))[["go_id", "term", "definition"]]
     dup = df["go_id"][df["go_id"].duplicated()]
     if len(dup):
-        raise ValueError(f"{p}: duplicated go_id {dup.iloc[0]}")
+        raise InputError(f"{p}: duplicated go_id {dup.iloc[0]}")
     return df.reset_index(drop=True)
 
 
@@ -112,7 +108,7 @@ def read_go_parents(
         wanted = set(relationships)
         unknown = wanted - set(df["relationship"].unique())
         if unknown:
-            raise ValueError(
+            raise InputError(
                 f"relationships {sorted(unknown)} do not occur in {p}; types: {sorted(df['relationship'].unique())}"
             )
         df = df[df["relationship"].isin(wanted)]

@@ -8,7 +8,6 @@ a unit column (``pert_dose`` + ``pert_dose_unit``) or as one string (``pert_idos
 
 from __future__ import annotations
 
-import gzip
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +17,9 @@ import pandas as pd
 
 from cellresponse._types import PathLike
 from cellresponse._util import examples
+from cellresponse.errors import InputError
 from cellresponse.io._common import logger, read_csv_checked
+from cellresponse.io._open import open_text
 
 # Factor to µM. "\xb5" (Latin-1 micro sign) and "<b5>" (its escaped form in R dumps) occur
 # in real files alongside "u"/"µ"/"μ".
@@ -60,7 +61,7 @@ def _parse_one(value: object, *, units: dict[str, float], what: str, default_uni
         return np.nan
     match = _NUM_UNIT.match(_norm_micro(text) if what == "dose" else text.lower())
     if match is None:
-        raise ValueError(
+        raise InputError(
             f"cannot parse {what} {value!r}: expected a number and a unit, e.g. "
             + ("'10 uM' or '500 nM'" if what == "dose" else "'24 h' or '6 h'")
         )
@@ -69,10 +70,10 @@ def _parse_one(value: object, *, units: dict[str, float], what: str, default_uni
         return np.nan
     if unit == "":
         if default_unit is None:
-            raise ValueError(f"{what} {value!r} has no unit")
+            raise InputError(f"{what} {value!r} has no unit")
         unit = default_unit
     if unit not in units:
-        raise ValueError(f"unknown {what} unit {unit!r} in {value!r}; known units: {sorted(units)}")
+        raise InputError(f"unknown {what} unit {unit!r} in {value!r}; known units: {sorted(units)}")
     return number * units[unit]
 
 
@@ -182,7 +183,7 @@ def parse_dose_time(
         A copy of ``meta`` with float columns ``dose`` and ``time``.
     """
     if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+        raise InputError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     out = meta.copy()
     unparsed: dict[str, list[str]] = {}
     for kind, num, unit, istr in (
@@ -200,7 +201,7 @@ def parse_dose_time(
         vals, bad_mask, errors = _parse_column(cols[0], cols[1], kind=kind)
         if bad_mask.any() and on_error == "raise":
             first = int(np.flatnonzero(bad_mask)[0])
-            raise ValueError(f"{where}: row {out.index[first]!r}: {errors[first]}")
+            raise InputError(f"{where}: row {out.index[first]!r}: {errors[first]}")
         bad = [str(i) for i in out.index[bad_mask]]
         if bad:
             logger.warning("%s: %d %s value(s) could not be parsed: %s", where, len(bad), kind, examples(bad))
@@ -223,11 +224,11 @@ def read_sig_info(path: PathLike, *, id_column: str | None = None) -> pd.DataFra
     candidates = [id_column] if id_column else ["sig_id", "inst_id", "id", "distil_id"]
     found = [c for c in candidates if c in frame.columns]
     if not found:
-        raise ValueError(f"LINCS signature metadata {path} has no id column among {candidates}")
+        raise InputError(f"LINCS signature metadata {path} has no id column among {candidates}")
     frame = frame.set_index(found[0])
     if frame.index.has_duplicates:
         dup = frame.index[frame.index.duplicated()].unique()
-        raise ValueError(f"LINCS signature metadata {path}: duplicated ids {examples(dup)}")
+        raise InputError(f"LINCS signature metadata {path}: duplicated ids {examples(dup)}")
     return parse_dose_time(frame, on_error="skip", where=str(path))
 
 
@@ -238,8 +239,7 @@ def read_compound_smiles(path: PathLike) -> pd.Series:
     Entries without SMILES are dropped (and counted in ``attrs["n_without_smiles"]``).
     """
     path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
+    with open_text(path, what="compound SMILES file") as handle:
         first = handle.readline()
     if "pert_id" in first:
         frame = read_csv_checked(
@@ -297,14 +297,14 @@ def read_basal_profiles(path: PathLike, *, gene_info: PathLike | None = None) ->
     if gene_info is not None:
         genes = read_csv_checked(gene_info, what="landmark gene table", required=["gene_id"], dtype={"gene_id": str})
         if len(genes) != frame.shape[1]:
-            raise ValueError(
+            raise InputError(
                 f"basal expression table {path} has {frame.shape[1]} gene columns but {gene_info} "
                 f"lists {len(genes)} genes"
             )
         frame.columns = pd.Index(genes["gene_id"].astype(str).to_numpy())
     if frame.isna().to_numpy().any():
         bad = frame.index[frame.isna().any(axis=1)]
-        raise ValueError(f"basal expression table {path}: NaN in cell line(s) {examples(bad)}")
+        raise InputError(f"basal expression table {path}: NaN in cell line(s) {examples(bad)}")
     frame.index.name = "cell_line"
     return frame
 
@@ -325,16 +325,13 @@ def read_transigen_pairs(path: PathLike) -> tuple[pd.DataFrame, pd.DataFrame, pd
     ValueError
         If a dataset is missing or the shapes disagree.
     """
-    from cellresponse.io._gct import _decode, _require_h5py
+    from cellresponse.io._gct import _decode, open_hdf5
 
-    h5py = _require_h5py()
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"TranSiGen file not found: {path}")
-    with h5py.File(path, "r") as h5:
+    with open_hdf5(path, what="TranSiGen file") as h5:
         missing = [k for k in ("canonical_smiles", "cid", "sig", "x1", "x2") if k not in h5]
         if missing:
-            raise ValueError(f"{path} lacks HDF5 dataset(s) {missing}; not a TranSiGen processed_data file")
+            raise InputError(f"{path} lacks HDF5 dataset(s) {missing}; not a TranSiGen processed_data file")
         sig = _decode(h5["sig"][:])
         meta = pd.DataFrame(
             {"cell_line": _decode(h5["cid"][:]), "smiles": _decode(h5["canonical_smiles"][:])},
@@ -342,7 +339,7 @@ def read_transigen_pairs(path: PathLike) -> tuple[pd.DataFrame, pd.DataFrame, pd
         )
         x1, x2 = np.asarray(h5["x1"][:], np.float32), np.asarray(h5["x2"][:], np.float32)
     if x1.shape != x2.shape or x1.shape[0] != len(meta):
-        raise ValueError(f"{path}: x1 {x1.shape}, x2 {x2.shape} and {len(meta)} signatures disagree")
+        raise InputError(f"{path}: x1 {x1.shape}, x2 {x2.shape} and {len(meta)} signatures disagree")
     cols = pd.RangeIndex(x1.shape[1])
     return (
         meta,
@@ -360,10 +357,10 @@ def basal_from_controls(
     """
     for col in ("cell_id", "pert_type"):
         if col not in meta.columns:
-            raise ValueError(f"signature metadata needs column {col!r}; has {list(meta.columns)}")
+            raise InputError(f"signature metadata needs column {col!r}; has {list(meta.columns)}")
     ctl = meta.index[meta["pert_type"].isin(control_types)]
     if len(ctl) == 0:
-        raise ValueError(f"no control signatures (pert_type in {list(control_types)})")
+        raise InputError(f"no control signatures (pert_type in {list(control_types)})")
     out = values.loc[ctl].groupby(meta.loc[ctl, "cell_id"].to_numpy()).mean()
     out.index.name = "cell_line"
     return out

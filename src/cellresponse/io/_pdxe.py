@@ -13,6 +13,7 @@ import pandas as pd
 
 from cellresponse._types import PathLike
 from cellresponse._util import examples
+from cellresponse.errors import InputError
 from cellresponse.io._common import float32_dtypes, numeric_matrix, read_csv_checked, to_numeric_column
 
 #: mRECIST classes from best to worst response (the first token of ``ResponseCategory``)
@@ -55,15 +56,18 @@ def read_pdxe_response(path: PathLike) -> pd.DataFrame:
     bad = ~out["mrecist"].isin(MRECIST_CLASSES)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(
+        raise InputError(
             f"{what} {path}: ResponseCategory at data row {row + 1} is {category.iloc[row]!r}; its first token must "
-            f"be one of {MRECIST_CLASSES}"
+            f"be one of {MRECIST_CLASSES}",
+            source=path,
+            row=row + 1,
         )
     dup = out.duplicated(["patient_id", "treatment"])
     if dup.any():
-        raise ValueError(
+        raise InputError(
             f"{what} {path}: repeated (patient_id, treatment) pairs, e.g. "
-            f"{out.loc[dup, ['patient_id', 'treatment']].head(3).to_numpy().tolist()}"
+            f"{out.loc[dup, ['patient_id', 'treatment']].head(3).to_numpy().tolist()}",
+            source=path,
         )
     return out
 
@@ -75,7 +79,7 @@ def read_pdxe_expression(path: PathLike) -> pd.DataFrame:
     frame = read_csv_checked(path, what=what, required=["gene"], dtype=float32_dtypes(gene=str))
     matrix = numeric_matrix(frame, id_column="gene", path=path, what=what)
     if (matrix.to_numpy() < 0).any():
-        raise ValueError(f"{what} {path}: FPKM values must be >= 0")
+        raise InputError(f"{what} {path}: FPKM values must be >= 0", source=path)
     return matrix.T
 
 
@@ -86,7 +90,9 @@ def read_pdxe_calls(path: PathLike) -> pd.DataFrame:
     raw = read_csv_checked(path, what=what, required=["patient_id", "gene", "call"], dtype=str)
     empty = raw[["patient_id", "gene", "call"]].isna().any(axis=1)
     if empty.any():
-        raise ValueError(f"{what} {path}: empty fields at data rows {examples(np.flatnonzero(empty.to_numpy()) + 1)}")
+        raise InputError(
+            f"{what} {path}: empty fields at data rows {examples(np.flatnonzero(empty.to_numpy()) + 1)}", source=path
+        )
     return raw[["patient_id", "gene", "call"]].apply(lambda c: c.str.strip())
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pandas as pd
 
 from cellresponse._types import PathLike
+from cellresponse.errors import InputError
 from cellresponse.io._common import (
     OnNaN,
     float32_dtypes,
     handle_nan,
     numeric_matrix,
     read_csv_checked,
+    to_integer_column,
 )
 from cellresponse.io._common import to_numeric_column as _num
 
@@ -62,12 +64,15 @@ def read_tgsa_smiles(path: PathLike) -> pd.DataFrame:
     what = "TGSA drug SMILES table"
     raw = read_csv_checked(path, what=what, required=["drug_name", "CID", "CanonicalSMILES"], dtype={"drug_name": str})
     out = pd.DataFrame(
-        {"cid": raw["CID"].astype("Int64"), "smiles": raw["CanonicalSMILES"].astype(str)},
+        {
+            "cid": to_integer_column(raw["CID"], path=path, what=what, column="CID", nullable=True).to_numpy(),
+            "smiles": raw["CanonicalSMILES"].astype(str),
+        },
     )
     out.index = pd.Index(raw["drug_name"].astype(str).str.strip(), name="drug_name")
     if out.index.has_duplicates:
         dup = out.index[out.index.duplicated()].unique().tolist()
-        raise ValueError(f"{what} {path}: duplicated drug_name(s) {dup[:5]}")
+        raise InputError(f"{what} {path}: duplicated drug_name(s) {dup[:5]}")
     return out
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cellresponse.data import Dataset
+from cellresponse.models._params import SEED, Interval, Real, TupleOf
 from cellresponse.models._torch import import_torch
 from cellresponse.models.registry import register_model
 from cellresponse.models.train import Batch, EntityTensors, TorchModel, TrainerConfig, check_finite
@@ -140,6 +141,18 @@ class _MLPBase(TorchModel):
     drug_offset, standardize_target
         Target handling, see :class:`~cellresponse.models.train.TorchModel`.
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "cell_hidden": [TupleOf(int, low=1)],
+        "drug_hidden": [TupleOf(int, low=1)],
+        "head_hidden": [TupleOf(int, low=1, allow_empty=True)],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "impute_missing": ["boolean"],
+        "trainer": [TrainerConfig],
+        "random_state": SEED,
+        "drug_offset": ["boolean"],
+        "standardize_target": ["boolean"],
+    }
 
     cell_line_views: ClassVar[tuple[str, ...]] = ("expression",)
     perturbation_views: ClassVar[tuple[str, ...]] = ("morgan",)

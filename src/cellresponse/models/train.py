@@ -120,6 +120,7 @@ class TrainerConfig:
     fast_dev_run: bool = False
 
     def __post_init__(self) -> None:
+        self._check_types()
         # a TOML array arrives as a list; keep the config hashable and equal to the tuple form
         object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
         checks = {
@@ -143,6 +144,34 @@ class TrainerConfig:
             )
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"trainer optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+
+    def _check_types(self) -> None:
+        """Each setting of the type it needs (a TOML string where a number belongs is named)."""
+        integers = ("epochs", "batch_size", "patience")
+        reals = ("lr", "weight_decay", "eps", "min_delta", "valid_fraction")
+        flags = ("deterministic", "progress", "fast_dev_run")
+
+        def is_int(v: Any) -> bool:
+            return isinstance(v, int | np.integer) and not isinstance(v, bool)
+
+        bad = [n for n in integers if not is_int(getattr(self, n))]
+        bad += [n for n in reals if not (is_int(getattr(self, n)) or isinstance(getattr(self, n), float | np.floating))]
+        bad += [n for n in flags if not isinstance(getattr(self, n), bool | np.bool_)]
+        bad += [n for n in ("optimizer", "device") if not isinstance(getattr(self, n), str)]
+        if self.num_threads is not None and not is_int(self.num_threads):
+            bad.append("num_threads")
+        betas = self.betas
+        if not isinstance(betas, tuple | list) or not all(
+            is_int(b) or isinstance(b, float | np.floating) for b in betas
+        ):
+            bad.append("betas")
+        if bad:
+            shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
+            raise ValueError(
+                f"invalid trainer settings: {shown} (epochs, batch_size, patience, num_threads: integers; "
+                "lr, weight_decay, eps, min_delta, valid_fraction: numbers; betas: two numbers; "
+                "optimizer, device: strings; deterministic, progress, fast_dev_run: true/false)"
+            )
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:

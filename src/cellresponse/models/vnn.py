@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from cellresponse.data import Dataset
+from cellresponse.models._params import POSITIVE_INT, POSITIVE_INT_OR_NONE, SEED, Interval, Real, StrOptions, TupleOf
 from cellresponse.models._torch import import_torch
 from cellresponse.models.mlp import ViewScaler, drug_tensor
 from cellresponse.models.registry import register_model
@@ -88,6 +89,26 @@ class _VNNBase(TorchModel):
     drug_offset, standardize_target
         Target handling, see :class:`~cellresponse.models.train.TorchModel`.
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "ontology": [str],
+        "min_genes": [POSITIVE_INT],
+        "collapse_redundant": ["boolean"],
+        "max_depth": POSITIVE_INT_OR_NONE,
+        "missing_genes": [StrOptions({"error", "drop"})],
+        "n_hidden": [POSITIVE_INT],
+        "drug_hidden": [TupleOf(int, low=1)],
+        "final_hidden": [POSITIVE_INT],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "aux_reduction": [StrOptions({"sum", "mean"})],
+        "init_scale": [Interval(Real, 0, None, closed="neither")],
+        "impute_missing": ["boolean"],
+        "compile_kernels": ["boolean"],
+        "trainer": [TrainerConfig],
+        "random_state": SEED,
+        "drug_offset": ["boolean"],
+        "standardize_target": ["boolean"],
+    }
 
     cell_line_views: ClassVar[tuple[str, ...]] = ("mutation",)
     perturbation_views: ClassVar[tuple[str, ...]] = ("morgan",)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from cellresponse._types import PathLike
+from cellresponse.io import read_csv_checked
 from cellresponse.ontology._hierarchy import Hierarchy
 
 EDGE_TYPES = ("default", "gene")
@@ -47,9 +46,7 @@ def read_drugcell_ontology(
 
         path = data_root() / "drugcell" / "drugcell_ont.txt.gz"
     src = Path(path)
-    if not src.is_file():
-        raise FileNotFoundError(f"ontology file {src} does not exist")
-    frame = pd.read_csv(src, sep="\t", header=None, dtype=str, keep_default_na=False)
+    frame = read_csv_checked(src, what="ontology file", sep="\t", header=None, dtype=str, keep_default_na=False)
     if frame.shape[1] != 3:
         raise ValueError(f"{src}: expected 3 tab-separated columns (parent, child, type), got {frame.shape[1]}")
     frame.columns = ["parent", "child", "type"]

@@ -44,12 +44,21 @@ from cellresponse.pipeline._signatures import (
     repurpose,
 )
 from cellresponse.pipeline._studies import benchmark_seeds, compare_runs, randomization_test
-from cellresponse.pipeline._train import cv_scores, pairs_dataset, predict, train, write_table
+from cellresponse.pipeline._train import (
+    MODEL_FILES,
+    cv_scores,
+    pairs_dataset,
+    predict,
+    predict_signature_table,
+    train,
+    write_table,
+)
 
 __all__ = [
     "BUNDLE_FORMAT",
     "BUNDLE_JSON",
     "DEFAULT_BUNDLES",
+    "MODEL_FILES",
     "BiomarkerConfig",
     "Bundle",
     "BundleReference",
@@ -80,6 +89,7 @@ __all__ = [
     "predict",
     "predict_expression",
     "predict_response",
+    "predict_signature_table",
     "predict_signatures",
     "randomization_test",
     "read_bundle",

@@ -24,6 +24,7 @@ import pandas as pd
 from cellresponse._types import PathLike
 from cellresponse.de import DEAnalysis, DESettings, differential_expression
 from cellresponse.enrich import DIRECTIONS, de_query, go_enrichment, translate_genes
+from cellresponse.errors import InputError
 from cellresponse.explore import (
     DEFAULT_MODELS,
     PRESETS,
@@ -35,9 +36,32 @@ from cellresponse.explore import (
     labelled_samples,
     preset_samples,
 )
-from cellresponse.io import read_count_data, read_counts, read_gene_list, read_gene_map, read_sample_table
+from cellresponse.io import (
+    read_count_data,
+    read_counts,
+    read_csv_checked,
+    read_gene_list,
+    read_gene_map,
+    read_sample_table,
+)
+from cellresponse.results import Existing, atomic_write_bytes, prepare_output_dir
 
 RUN_JSON = "run.json"
+#: What each analysis writes into its output directory (what --overwrite may replace).
+DE_OUTPUTS = ("de_results.csv", "plots", "report.html", RUN_JSON)
+EXPLORE_OUTPUTS = (
+    "embedding.csv",
+    "univariate.csv",
+    "cv_scores.csv",
+    "best_params.csv",
+    "cv_summary.csv",
+    "top_genes.csv",
+    "permutation.json",
+    "plots",
+    "report.html",
+    RUN_JSON,
+)
+ENRICH_OUTPUTS = ("enrichment.csv", "plots", RUN_JSON)
 
 
 # ------------------------------------------------------------------ run record
@@ -80,8 +104,13 @@ def write_run_json(
     if extra:
         record.update(extra)
     path = Path(out) / RUN_JSON
-    path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    atomic_write_bytes(path, (json.dumps(record, indent=2, default=str) + "\n").encode())
     return path
+
+
+def _write_csv(frame: pd.DataFrame, path: Path, *, index: bool = False) -> None:
+    """A table written atomically (a temporary file, then a rename)."""
+    atomic_write_bytes(path, frame.to_csv(index=index).encode("utf-8"))
 
 
 def _save_figures(figures: Mapping[str, Any], stems: Mapping[str, Path], *, formats: Iterable[str]) -> dict[str, str]:
@@ -96,6 +125,13 @@ def _save_figures(figures: Mapping[str, Any], stems: Mapping[str, Path], *, form
         save_figure(fig, stems[caption], formats=tuple(formats))
         embedded[caption] = figure_to_base64_png(fig)
     return embedded
+
+
+def _check_ranges(rules: Iterable[tuple[str, Any, bool, str]]) -> None:
+    """Raise for the first ``(flag, value, ok, expected)`` rule that fails."""
+    for flag, value, ok, expected in rules:
+        if not ok:
+            raise InputError(f"{flag} must be {expected}, got {value!r}", source=flag)
 
 
 # ------------------------------------------------------------------------- de
@@ -152,11 +188,24 @@ class DEConfig:
             If ``counts`` is empty or the analysis settings are invalid.
         """
         if not self.counts:
-            raise ValueError("counts is required (--counts: a matrix file or .h5ad)")
+            raise InputError("counts is required (--counts: a matrix file or .h5ad)", source="--counts")
+        _check_ranges(
+            [
+                ("--min-count", self.min_count, self.min_count >= 0, "an integer >= 0"),
+                (
+                    "--min-samples",
+                    self.min_samples,
+                    self.min_samples is None or self.min_samples >= 1,
+                    "an integer >= 1",
+                ),
+                ("--alpha", self.alpha, 0 < self.alpha < 1, "a number in (0, 1)"),
+                ("--n-cpus", self.n_cpus, self.n_cpus >= 1, "an integer >= 1"),
+            ]
+        )
         return dataclasses.replace(self, design=self.settings().formula, formats=list(self.formats or ["png", "svg"]))
 
 
-def run_de(cfg: DEConfig) -> DEAnalysis:
+def run_de(cfg: DEConfig, *, existing: Existing = "refuse") -> DEAnalysis:
     """Run one differential-expression analysis and write its outputs to ``cfg.out``.
 
     Writes ``de_results.csv`` (common DE schema), ``plots/`` (volcano, MA, PCA,
@@ -173,11 +222,20 @@ def run_de(cfg: DEConfig) -> DEAnalysis:
     ValueError, KeyError, FileNotFoundError
         For an invalid config, unreadable inputs, or a contrast the sample table does
         not support.
+    OutputError
+        If ``cfg.out`` is a file, not writable, or not empty and ``existing`` is
+        ``"refuse"`` (``"overwrite"`` replaces the outputs of an earlier run); checked
+        before any input is read.
     """
+    cfg = cfg.resolved()
+    with prepare_output_dir(cfg.out, existing=existing, owned=DE_OUTPUTS, what="output directory"):
+        return _run_de(cfg)
+
+
+def _run_de(cfg: DEConfig) -> DEAnalysis:
     from cellresponse.plotting import de_figures
     from cellresponse.report import render_analysis_report
 
-    cfg = cfg.resolved()
     counts, samples = read_count_data(
         cfg.counts,
         cfg.samples,
@@ -189,7 +247,7 @@ def run_de(cfg: DEConfig) -> DEAnalysis:
     result = analysis.result
     out = Path(cfg.out)
     (out / "plots").mkdir(parents=True, exist_ok=True)
-    result.table.to_csv(out / "de_results.csv", index=False)
+    _write_csv(result.table, out / "de_results.csv")
     factor = result.contrast[0]
     labels = analysis.samples[factor].astype(str).rename(factor)
     figures = de_figures(result.table, result.log_expression, labels, alpha=cfg.alpha)
@@ -204,7 +262,7 @@ def run_de(cfg: DEConfig) -> DEAnalysis:
         notes=analysis.notes,
         run_info={"counts": cfg.counts, "samples": cfg.samples, "design": result.design},
     )
-    (out / "report.html").write_text(html)
+    atomic_write_bytes(out / "report.html", html.encode("utf-8"))
     write_run_json(
         out,
         command="de",
@@ -268,7 +326,20 @@ class ExploreConfig:
         if self.preset is None and (self.matrix is None or self.labels is None):
             raise ValueError("give --matrix and --labels, or --preset gdsc-tissue")
         if self.preset is not None and self.preset not in PRESETS:
-            raise ValueError(f"--preset must be one of {PRESETS}, got {self.preset!r}")
+            raise InputError(f"--preset must be one of {PRESETS}, got {self.preset!r}", source="--preset")
+        k_grid = list(self.k_grid or [])
+        _check_ranges(
+            [
+                ("--min-class-size", self.min_class_size, self.min_class_size >= 2, "an integer >= 2"),
+                ("--k-grid", self.k_grid, self.k_grid is None or (bool(k_grid) and min(k_grid) >= 1),
+                 "numbers of genes >= 1, e.g. 100,500"),
+                ("--outer-folds", self.outer_folds, self.outer_folds >= 2, "an integer >= 2"),
+                ("--inner-folds", self.inner_folds, self.inner_folds >= 2, "an integer >= 2"),
+                ("--n-permutations", self.n_permutations, self.n_permutations >= 0, "an integer >= 0"),
+                ("--seed", self.seed, 0 <= self.seed < 2**32, "an integer in [0, 2**32)"),
+                ("--n-jobs", self.n_jobs, self.n_jobs >= 1 or self.n_jobs == -1, "an integer >= 1 (or -1: all cores)"),
+            ]
+        )  # fmt: skip
         return dataclasses.replace(self)
 
     def load(self) -> LabelledSamples:
@@ -286,7 +357,7 @@ class ExploreConfig:
         )
 
 
-def run_explore(cfg: ExploreConfig) -> ExploreAnalysis:
+def run_explore(cfg: ExploreConfig, *, existing: Existing = "refuse") -> ExploreAnalysis:
     """Run one exploratory classification and write its outputs to ``cfg.out``.
 
     Writes ``embedding.csv``, ``univariate.csv``, ``cv_scores.csv``,
@@ -300,25 +371,36 @@ def run_explore(cfg: ExploreConfig) -> ExploreAnalysis:
         For an invalid config, unreadable inputs, or labels that cannot be scored
         (e.g. a class smaller than the outer folds).
     """
+    cfg = cfg.resolved()
+    with prepare_output_dir(cfg.out, existing=existing, owned=EXPLORE_OUTPUTS, what="output directory"):
+        return _run_explore(cfg)
+
+
+def _run_explore(cfg: ExploreConfig) -> ExploreAnalysis:
     from cellresponse.plotting import explore_figures
     from cellresponse.report import render_analysis_report
 
-    cfg = cfg.resolved()
     inputs = cfg.load()
+    if cfg.k_grid and max(cfg.k_grid) > inputs.x.shape[1]:
+        raise InputError(
+            f"--k-grid {','.join(map(str, cfg.k_grid))}: the matrix has {inputs.x.shape[1]} genes, so no k can "
+            f"exceed {inputs.x.shape[1]}",
+            source="--k-grid",
+        )
     analysis = explore_classification(inputs.x, inputs.y, settings=cfg.settings())
     out = Path(cfg.out)
     (out / "plots").mkdir(parents=True, exist_ok=True)
-    analysis.embedding.assign(label=analysis.labels).to_csv(out / "embedding.csv")
-    analysis.univariate.to_csv(out / "univariate.csv", index=False)
-    analysis.cv.scores.to_csv(out / "cv_scores.csv", index=False)
-    analysis.cv.best_params.to_csv(out / "best_params.csv", index=False)
+    _write_csv(analysis.embedding.assign(label=analysis.labels), out / "embedding.csv", index=True)
+    _write_csv(analysis.univariate, out / "univariate.csv")
+    _write_csv(analysis.cv.scores, out / "cv_scores.csv")
+    _write_csv(analysis.cv.best_params, out / "best_params.csv")
     cv_summary = analysis.cv_summary()
-    cv_summary.to_csv(out / "cv_summary.csv", index=False)
-    analysis.top_genes.to_csv(out / "top_genes.csv", index=False)
+    _write_csv(cv_summary, out / "cv_summary.csv")
+    _write_csv(analysis.top_genes, out / "top_genes.csv")
     perm = analysis.permutation
     notes = list(inputs.notes)
     if perm is not None:
-        (out / "permutation.json").write_text(json.dumps(perm, indent=2, default=str) + "\n")
+        atomic_write_bytes(out / "permutation.json", (json.dumps(perm, indent=2, default=str) + "\n").encode())
         notes.append(
             f"permutation test ({analysis.best_model}, {perm['n_permutations']} permutations): "
             f"balanced accuracy {perm['score']:.3f} vs {perm['permutation_mean']:.3f} "
@@ -350,7 +432,7 @@ def run_explore(cfg: ExploreConfig) -> ExploreAnalysis:
         notes=notes,
         run_info={"inputs": ", ".join(inputs.sources)},
     )
-    (out / "report.html").write_text(html)
+    atomic_write_bytes(out / "report.html", html.encode("utf-8"))
     write_run_json(
         out,
         command="explore",
@@ -396,11 +478,19 @@ class EnrichConfig:
         if (self.genes is None) == (self.de_results is None):
             raise ValueError("give exactly one of --genes and --de-results")
         if self.direction not in DIRECTIONS:
-            raise ValueError(f"--direction must be one of {DIRECTIONS}, got {self.direction!r}")
+            raise InputError(f"--direction must be one of {DIRECTIONS}, got {self.direction!r}", source="--direction")
+        _check_ranges(
+            [
+                ("--alpha", self.alpha, 0 < self.alpha <= 1, "a number in (0, 1]"),
+                ("--min-size", self.min_size, self.min_size >= 1, "an integer >= 1"),
+                ("--max-size", self.max_size, self.max_size >= self.min_size,
+                 f"an integer >= --min-size ({self.min_size})"),
+            ]
+        )  # fmt: skip
         return dataclasses.replace(self)
 
 
-def run_enrich(cfg: EnrichConfig) -> pd.DataFrame:
+def run_enrich(cfg: EnrichConfig, *, existing: Existing = "refuse") -> pd.DataFrame:
     """Run GO-BP enrichment of a gene list and write its outputs to ``cfg.out``.
 
     Writes ``enrichment.csv`` (see :data:`cellresponse.enrich.ENRICH_COLUMNS`),
@@ -416,16 +506,21 @@ def run_enrich(cfg: EnrichConfig) -> pd.DataFrame:
     ValueError, FileNotFoundError
         For an invalid config, unreadable inputs, or query genes outside the universe.
     """
+    cfg = cfg.resolved()
+    with prepare_output_dir(cfg.out, existing=existing, owned=ENRICH_OUTPUTS, what="output directory"):
+        return _run_enrich(cfg)
+
+
+def _run_enrich(cfg: EnrichConfig) -> pd.DataFrame:
     from cellresponse.ontology import load_go_bp
     from cellresponse.plotting import enrichment_dotplot, save_figure
 
-    cfg = cfg.resolved()
     mapping = read_gene_map(cfg.gene_map) if cfg.gene_map is not None else None
     universe: list[str] | None = None
     if cfg.genes is not None:
         genes = read_gene_list(cfg.genes)
     else:
-        table = pd.read_csv(cast(str, cfg.de_results), dtype={"gene": str})
+        table = read_csv_checked(cast(str, cfg.de_results), what="DE results table", dtype={"gene": str})
         genes, universe = de_query(
             table, alpha=cfg.alpha, direction=cast(Any, cfg.direction), source=f"--de-results {cfg.de_results}"
         )
@@ -438,7 +533,7 @@ def run_enrich(cfg: EnrichConfig) -> pd.DataFrame:
     result = go_enrichment(genes, go, universe=universe, min_size=cfg.min_size, max_size=cfg.max_size)
     out = Path(cfg.out)
     (out / "plots").mkdir(parents=True, exist_ok=True)
-    result.to_csv(out / "enrichment.csv", index=False)
+    _write_csv(result, out / "enrichment.csv")
     save_figure(enrichment_dotplot(result), out / "plots" / "dotplot", close=True)
     write_run_json(
         out,

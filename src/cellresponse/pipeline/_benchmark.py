@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from cellresponse.config import BenchmarkConfig
 from cellresponse.data import Dataset
 from cellresponse.evaluate import BenchmarkResult, RunOptions, run_benchmark
+from cellresponse.models import check_model_params
+from cellresponse.results import LAYOUT_ENTRIES, Existing, prepare_output_dir
 from cellresponse.splits import Split, make_split, read_split_file
 from cellresponse.tasks import Task, check_split_mode, get_task
 
@@ -79,36 +81,63 @@ def cell_line_resolver(data: Dataset) -> Callable[[Sequence[str]], list[str | No
     return resolve
 
 
-def benchmark(cfg: BenchmarkConfig, *, data: Dataset | None = None, report: bool = True) -> BenchmarkResult:
-    """Run the benchmark a config describes (any task) and build its report."""
-    data = load_for_config(cfg) if data is None else data
-    task = get_task(data.task)
-    split = split_for_config(data, cfg, task)
-    options = RunOptions(
-        include_baselines=cfg.baselines,
-        min_group_size=cfg.min_group_size,
-        ablations=cfg.ablations,
-        progress=cfg.progress,
-        config={**cfg.to_dict(), "task": task.name},
-        explain=cfg.explain,
-    )
-    result = run_benchmark(
-        data,
-        models=cfg.models if cfg.models is not None else list(task.default_models),
-        split=split,
-        out=cfg.out,
-        model_params=cfg.model_params,
-        seed=cfg.seed,
-        options=options,
-    )
-    if "cross_study" in data.info and cfg.out:
-        from cellresponse.evaluate import write_transfer_scores
+def benchmark(
+    cfg: BenchmarkConfig, *, data: Dataset | None = None, report: bool = True, existing: Existing = "refuse"
+) -> BenchmarkResult:
+    """Run the benchmark a config describes (any task) and build its report.
 
-        write_transfer_scores(cfg.out)  # per-drug scores on the test study (extras/transfer.*.csv)
-    if report:
-        from cellresponse.report import build_report
+    The results directory is checked and locked before the dataset is loaded, and the
+    models' parameters are checked before any fold runs.
 
-        build_report(cfg.out)
+    Parameters
+    ----------
+    cfg
+        The run.
+    data
+        The dataset, when already loaded (else ``cfg.dataset`` is loaded).
+    report
+        Also write ``report.html``.
+    existing
+        ``"refuse"`` a non-empty ``cfg.out``, ``"overwrite"`` it, or ``"resume"`` an
+        interrupted run there from its completed (model, fold) cells.
+
+    Raises
+    ------
+    OutputError
+        If ``cfg.out`` cannot be used (see :func:`cellresponse.results.prepare_output_dir`).
+    """
+    with prepare_output_dir(cfg.out, existing=existing, owned=LAYOUT_ENTRIES, what="results directory"):
+        for name, params in cfg.model_params.items():  # cheap: before the dataset is loaded
+            check_model_params(name, params)
+        data = load_for_config(cfg) if data is None else data
+        task = get_task(data.task)
+        split = split_for_config(data, cfg, task)
+        options = RunOptions(
+            include_baselines=cfg.baselines,
+            min_group_size=cfg.min_group_size,
+            ablations=cfg.ablations,
+            progress=cfg.progress,
+            config={**cfg.to_dict(), "task": task.name},
+            existing=existing,
+            explain=cfg.explain,
+        )
+        result = run_benchmark(
+            data,
+            models=cfg.models if cfg.models is not None else list(task.default_models),
+            split=split,
+            out=cfg.out,
+            model_params=cfg.model_params,
+            seed=cfg.seed,
+            options=options,
+        )
+        if "cross_study" in data.info and cfg.out:
+            from cellresponse.evaluate import write_transfer_scores
+
+            write_transfer_scores(cfg.out)  # per-drug scores on the test study (extras/transfer.*.csv)
+        if report:
+            from cellresponse.report import build_report
+
+            build_report(cfg.out)
     return result
 
 

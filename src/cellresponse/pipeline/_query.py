@@ -1,13 +1,12 @@
 """Response predictions from a bundle: known IDs, new omics rows, new SMILES.
 
 The functions here are what ``cellresponse predict --model BUNDLE``, the Python API and
-the service call; the service adds only HTTP. Bad input raises :class:`QueryError` (a
-``ValueError``) whose ``field`` names the argument (the service's request field) at fault.
+the service call; the service adds only HTTP. Bad input raises :class:`QueryError` (an
+:class:`~cellresponse.errors.InputError`) whose ``field`` names the argument (the service's request field) at fault.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -16,6 +15,8 @@ import pandas as pd
 
 from cellresponse._util import examples
 from cellresponse.data import Dataset, FeatureView
+from cellresponse.errors import InputError
+from cellresponse.models import closest_ids
 from cellresponse.pipeline._bundle import Bundle
 
 OnUnknown = Literal["error", "nan"]
@@ -25,21 +26,17 @@ MAX_TOP = 50
 MAX_OMICS_CELLS = 20_000_000
 
 
-class QueryError(ValueError):
+class QueryError(InputError):
     """Bad input to a bundle query; ``field`` names the argument / request field at fault."""
 
     def __init__(self, message: str, *, field: str) -> None:
-        super().__init__(message)
+        super().__init__(message, source=field)
         self.field = field
 
 
 def suggest(value: str, known: Sequence[str], *, n: int = 3) -> list[str]:
-    """Closest known IDs to ``value`` (case- and whitespace-insensitive)."""
-    norm: dict[str, str] = {}
-    for k in known:
-        norm.setdefault(str(k).strip().lower(), str(k))
-    hits = difflib.get_close_matches(str(value).strip().lower(), list(norm), n=n, cutoff=0.6)
-    return [norm[h] for h in hits]
+    """Closest known IDs to ``value`` (see :func:`cellresponse.models.closest_ids`)."""
+    return closest_ids(value, known, n=n)
 
 
 def unknown_message(unknown: Sequence[str], known: Sequence[str], *, what: str, field: str) -> str:

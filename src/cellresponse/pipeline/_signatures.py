@@ -42,7 +42,22 @@ def _expression_bundle(bundle: Bundle) -> None:
 
 
 def check_dose_time(bundle: Bundle, *, dose: float, time: float, field_prefix: str = "") -> list[str]:
-    """Validate ``dose`` (µM) and ``time`` (h); return which lie outside the training range."""
+    """Validate ``dose`` (µM) and ``time`` (h); return which lie outside the bundle's
+    training range (see :func:`dose_time_flags`)."""
+    seen = {k: (float(v["min"]), float(v["max"])) for k, v in bundle.ranges().items() if v}
+    return dose_time_flags(dose=dose, time=time, seen=seen, field_prefix=field_prefix)
+
+
+def dose_time_flags(
+    *, dose: float, time: float, seen: Mapping[str, Sequence[float]], field_prefix: str = ""
+) -> list[str]:
+    """The one check of a queried dose (µM) and time (h).
+
+    Each must be a finite number within :data:`DOSE_LIMITS` / :data:`TIME_LIMITS` (else a
+    :class:`QueryError` naming ``field_prefix + "dose"``); the returned flags say which lie
+    outside the training range ``seen`` (``{"dose": (lo, hi), "time": (lo, hi)}``), for the
+    caller to refuse or to flag.
+    """
     flags = []
     for name, value, (lo, hi) in (("dose", dose, DOSE_LIMITS), ("time", time, TIME_LIMITS)):
         fld = f"{field_prefix}{name}"
@@ -50,9 +65,9 @@ def check_dose_time(bundle: Bundle, *, dose: float, time: float, field_prefix: s
             raise QueryError(f"{fld} must be a finite number, got {value!r}", field=fld)
         if not lo <= value <= hi:
             raise QueryError(f"{fld} must lie in [{lo:g}, {hi:g}], got {value!r}", field=fld)
-        seen = bundle.ranges().get(name)
-        if seen and not seen["min"] * (1 - 1e-9) <= value <= seen["max"] * (1 + 1e-9):
-            flags.append(f"{name} {value:g} outside the training range [{seen['min']:g}, {seen['max']:g}]")
+        span = seen.get(name)
+        if span and not span[0] * (1 - 1e-9) <= value <= span[1] * (1 + 1e-9):
+            flags.append(f"{name} {value:g} outside the training range [{span[0]:g}, {span[1]:g}]")
     return flags
 
 
@@ -345,6 +360,7 @@ __all__ = [
     "check_dose_time",
     "check_genes",
     "default_doses",
+    "dose_time_flags",
     "expression_dose_curve",
     "known_compounds",
     "predict_expression",

@@ -22,6 +22,7 @@ from cellresponse._types import PathLike
 from cellresponse.config import BenchmarkConfig
 from cellresponse.data import Dataset
 from cellresponse.results import (
+    Existing,
     RunSet,
     atomic_write_bytes,
     group_spread,
@@ -65,14 +66,15 @@ def _write_report(out: Path, *, title: str, description: str, runs: list[dict[st
     atomic_write_bytes(out / "report.html", html.encode("utf-8"))
 
 
-def benchmark_seeds(cfg: BenchmarkConfig, *, data: Dataset | None = None) -> RunSet:
+def benchmark_seeds(cfg: BenchmarkConfig, *, data: Dataset | None = None, existing: Existing = "refuse") -> RunSet:
     """Repeat the benchmark of ``cfg`` for every seed of ``cfg.seeds`` and report the spread.
 
     Each seed's run is a complete results directory ``<out>/seed_<k>/`` (split, inner
     validation parts, ablation shuffles and model seeds all follow the seed). ``<out>``
     gets the set-of-runs layout (:mod:`cellresponse.results`): every across-fold figure
     of every run, its mean / sd / min / max over seeds, the per-drug spread, and the
-    models' average ranks over drugs (per-drug Pearson averaged over seeds).
+    models' average ranks over drugs (per-drug Pearson averaged over seeds). ``existing``
+    applies to each seed's directory (``"refuse"``, ``"overwrite"`` or ``"resume"``).
 
     Raises
     ------
@@ -90,7 +92,7 @@ def benchmark_seeds(cfg: BenchmarkConfig, *, data: Dataset | None = None) -> Run
     for seed in seeds:
         label = f"seed_{seed}"
         run_cfg = dataclasses.replace(cfg, seed=seed, seeds=None, out=str(out / label))
-        benchmark(run_cfg, data=data)
+        benchmark(run_cfg, data=data, existing=existing)
         runs.append({"label": label, "path": label, "seed": seed})
         results.append(read_results(out / label))
     return _summarize_runs(out, kind="seeds", runs=runs, results=results, config=cfg.to_dict())

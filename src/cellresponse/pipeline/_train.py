@@ -12,12 +12,17 @@ import numpy as np
 import pandas as pd
 
 from cellresponse._types import PathLike
-from cellresponse._util import jsonable
+from cellresponse._util import examples, jsonable
 from cellresponse.data import Dataset, FeatureView
-from cellresponse.models import ResponseModel, load_model, make_model
+from cellresponse.errors import InputError, UnknownIdError
+from cellresponse.models import ResponseModel, check_model_params, domain_check, load_model
+from cellresponse.results import atomic_write_bytes, check_output_file, prepare_output_dir
 from cellresponse.splits import make_split
 
 log = logging.getLogger("cellresponse")
+
+#: What ``train`` writes into a model directory (what ``existing="overwrite"`` may replace).
+MODEL_FILES = ("model.json", "arrays.safetensors", "training.json", "bundle.json", "reference")
 
 
 def train(
@@ -36,7 +41,10 @@ def train(
     ``seed`` seeds the model (its ``random_state``, unless ``params`` sets it) and the
     inner validation part: a ``valid_fraction`` of whole groups held out the way the
     dataset's task holds them out (cell lines for response and dependency, compounds for
-    expression), used for early stopping.
+    expression), used for early stopping. The parameters and ``out`` are checked (and
+    ``out`` locked) before anything is fitted; a non-empty ``out`` is refused (to replace
+    a model, empty it first, as ``cellresponse train --overwrite`` does through
+    :func:`cellresponse.results.prepare_output_dir` with ``owned=MODEL_FILES``).
 
     With ``cv_folds >= 2`` the model is first cross-validated beside the task's naive
     baselines on ``cv_folds`` folds that hold out groups the same way
@@ -44,28 +52,60 @@ def train(
     directory is a bundle (:mod:`cellresponse.pipeline` ``read_bundle``) and still a
     plain saved model for :func:`cellresponse.models.load_model`. ``bundle_extras`` may
     carry a served ``name`` and ``calibration`` / ``explanations`` blocks.
+
+    Raises
+    ------
+    InputError
+        For parameters the model does not accept, a ``valid_fraction`` outside [0, 1) or
+        ``cv_folds`` of 1 or below 0.
+    OutputError
+        If ``out`` cannot be used.
     """
     from cellresponse.evaluate import rows_for_models, seeded_params
-    from cellresponse.pipeline._bundle import TrainingRecord, write_bundle
-    from cellresponse.tasks import get_task
 
-    task = get_task(data.task)
+    if not 0 <= valid_fraction < 1:
+        raise InputError(f"--valid-fraction must be in [0, 1), got {valid_fraction!r}", source="--valid-fraction")
     if cv_folds == 1 or cv_folds < 0:
-        raise ValueError(f"cv_folds must be 0 (no cross-validation) or >= 2, got {cv_folds}")
+        raise InputError(f"--cv-folds must be 0 (no cross-validation) or >= 2, got {cv_folds}", source="--cv-folds")
     resolved = seeded_params(model, params or {}, seed)
-    estimator = make_model(model, **resolved)
+    estimator = check_model_params(model, resolved)
     rows = rows_for_models(data, [model], {model: resolved})
     if rows.n_dropped:  # rows whose cell line or drug lacks a view the model reads
         log.warning("train %s: %d of %d rows dropped: %s", model, rows.n_dropped, len(data), rows.describe())
         data = data[rows.keep]
+    with prepare_output_dir(out, owned=MODEL_FILES, what="model directory"):
+        scores, note = None, f"not cross-validated (cv_folds={cv_folds})"
+        if cv_folds:
+            try:
+                scores = cv_scores(data, model=model, params=params, n_folds=cv_folds, seed=seed)
+            except ValueError as err:  # e.g. fewer groups than folds: the model is still trained
+                note = f"cross-validation failed: {err}"
+                logging.getLogger("cellresponse").warning("train: %s", note)
+        extras = dict(bundle_extras or {}, row_filter=rows.to_dict())  # training.json records it
+        if scores is None:
+            extras.setdefault("scores_note", note)
+        return _train(
+            data, estimator, out=Path(out), resolved=resolved, valid_fraction=valid_fraction, seed=seed,
+            scores=scores, extras=extras,
+        )  # fmt: skip
+
+
+def _train(
+    data: Dataset,
+    estimator: ResponseModel,
+    *,
+    out: Path,
+    resolved: dict[str, Any],
+    valid_fraction: float,
+    seed: int,
+    scores: Mapping[str, Any] | None,
+    extras: dict[str, Any],
+) -> ResponseModel:
+    from cellresponse.pipeline._bundle import TrainingRecord, write_bundle
+    from cellresponse.tasks import get_task
+
+    task = get_task(data.task)
     full = data
-    scores, note = None, f"not cross-validated (cv_folds={cv_folds})"
-    if cv_folds:
-        try:
-            scores = cv_scores(full, model=model, params=params, n_folds=cv_folds, seed=seed)
-        except ValueError as err:  # e.g. fewer groups than folds: the model is still trained
-            note = f"cross-validation failed: {err}"
-            logging.getLogger("cellresponse").warning("train: %s", note)
     valid = None
     split_hash = None
     if valid_fraction > 0:
@@ -78,9 +118,6 @@ def train(
         data = data[train_idx]
     estimator.fit(data, valid=valid)
     path = estimator.save(out)
-    extras = dict(bundle_extras or {})
-    if scores is None:
-        extras.setdefault("scores_note", note)
     record = TrainingRecord(
         seed=seed,
         valid_fraction=valid_fraction,
@@ -99,9 +136,9 @@ def train(
         "seed": seed,
         "params": jsonable(resolved),
         "dataset_fingerprint": data.fingerprint(),
-        "row_filter": rows.to_dict(),
+        "row_filter": extras.get("row_filter"),
     }
-    (path / "training.json").write_text(json.dumps(meta, indent=2))
+    atomic_write_bytes(path / "training.json", json.dumps(meta, indent=2).encode())
     return estimator
 
 
@@ -197,33 +234,62 @@ def pairs_dataset(
     smiles: pd.Series | None = None,
     radius: int = 2,
     n_bits: int = 2048,
+    max_missing: float = 0.5,
+    impute: bool = False,
 ) -> Dataset:
     """A Dataset of (cell line, drug) pairs to predict, with features by ID.
 
     Features come from ``reference`` (a loaded dataset) for known IDs, and from new omics
     rows (``cell_views``: view name -> frame indexed by cell-line ID, columns = features)
     and new SMILES (``smiles``: drug ID -> SMILES) for new ones. New rows override.
+
+    An omics row with more than ``max_missing`` of its values missing is an error naming
+    it, unless ``impute``: then every row with missing values is filled with the
+    reference's (else the given rows') feature means, and its observations carry the
+    imputed fraction in ``obs["imputed"]``.
+
+    Raises
+    ------
+    InputError
+        For pairs without ``cell_line``/``drug`` columns or with empty IDs, omics rows
+        that are mostly missing or hold non-finite values, omics that lack the
+        reference's features, or invalid SMILES.
     """
-    cols = {c.lower(): c for c in pairs.columns}
+    source = str(pairs.attrs.get("source", "pairs"))  # the file, when the caller read one
+    cols = {str(c).strip().lower(): c for c in pairs.columns}
     cell_col = cols.get("cell_line")
     drug_col = cols.get("drug") or cols.get("perturbation")
     if cell_col is None or drug_col is None:
-        raise ValueError(f"pairs need columns 'cell_line' and 'drug'; got {list(pairs.columns)}")
+        raise InputError(f"{source} needs columns 'cell_line' and 'drug'; got {list(pairs.columns)}", source=source)
+    for col in (cell_col, drug_col):
+        empty = pairs[col].isna().to_numpy() | (pairs[col].astype(str).str.strip() == "").to_numpy()
+        if empty.any():
+            rows = np.flatnonzero(empty) + 1
+            raise InputError(f"{source}: column {col!r} is empty at data row(s) {examples(rows)}", source=source,
+                             row=int(rows[0]))  # fmt: skip
     obs = pd.DataFrame({"cell_line": pairs[cell_col].astype(str), "perturbation": pairs[drug_col].astype(str)})
     views: dict[str, FeatureView] = dict(reference.cell_views) if reference is not None else {}
+    imputed = pd.Series(0.0, index=pd.Index([], dtype=object))
     for name, frame in (cell_views or {}).items():
+        frame, fractions = _checked_rows(frame, name, views.get(name), max_missing=max_missing, impute=impute)
+        imputed = pd.concat([imputed, fractions[fractions > 0]])
         new = FeatureView.from_frame(frame, name=name)
         if name in views:
             old = views[name]
             missing = old.feature_names.difference(new.feature_names)
             if len(missing):
-                raise ValueError(
-                    f"new {name} rows lack {len(missing)} features the reference has (e.g. {list(missing[:5])})"
+                raise InputError(
+                    f"new {name} rows ({frame.attrs.get('source', f'--{name}')}) lack {len(missing)} features the "
+                    f"reference has (e.g. {list(missing[:5])})",
+                    source=f"--{name}",
                 )
             keep = old.to_frame().drop(index=new.ids, errors="ignore")
             merged = pd.concat([keep, frame[old.feature_names]])
             new = FeatureView.from_frame(merged, name=name, kind=old.kind)
         views[name] = new
+    if impute:
+        by_line = imputed.groupby(level=0).max()
+        obs["imputed"] = by_line.reindex(obs["cell_line"]).fillna(0.0).to_numpy()
     drug_views: dict[str, FeatureView] = dict(reference.perturbation_views) if reference is not None else {}
     if smiles is not None:
         from cellresponse.features import morgan_fingerprints
@@ -248,19 +314,145 @@ def pairs_dataset(
     )
 
 
-def predict(model_dir: PathLike, data: Dataset) -> pd.DataFrame:
-    """Predictions of a saved model for every observation of ``data``."""
-    model = load_model(model_dir)
-    pred = model.predict(data)
+def _checked_rows(
+    frame: pd.DataFrame, name: str, reference: FeatureView | None, *, max_missing: float, impute: bool
+) -> tuple[pd.DataFrame, pd.Series]:
+    """``frame`` (new omics rows) checked: numeric, finite, not mostly missing (or imputed).
+
+    Returns the frame and the fraction of each row's values that were imputed.
+    """
+    source = str(frame.attrs.get("source", f"--{name}"))  # the file, when the caller read one
+    values = frame.apply(pd.to_numeric, errors="coerce")
+    bad = values.isna() & frame.notna()
+    if bad.to_numpy().any():
+        r, c = (int(i[0]) for i in np.nonzero(bad.to_numpy()))
+        raise InputError(
+            f"{source}: row {frame.index[r]!r}, column {frame.columns[c]!r} holds {frame.iat[r, c]!r}; "
+            "expected a number",
+            source=source,
+            key=frame.index[r],
+        )
+    arr = values.to_numpy(dtype=np.float64)
+    if np.isinf(arr).any():
+        r, c = (int(i[0]) for i in np.nonzero(np.isinf(arr)))
+        raise InputError(f"{source}: row {frame.index[r]!r}, column {frame.columns[c]!r} is infinite",
+                         source=source, key=frame.index[r])  # fmt: skip
+    missing = np.isnan(arr).mean(axis=1) if arr.shape[1] else np.zeros(len(arr))
+    fractions = pd.Series(np.where(missing > 0, missing, 0.0), index=frame.index.astype(str))
+    mostly = missing > max_missing
+    if mostly.any() and not impute:
+        rows = [f"{frame.index[i]!r} ({missing[i]:.0%} missing)" for i in np.flatnonzero(mostly)[:5]]
+        raise InputError(
+            f"{source}: {int(mostly.sum())} row(s) are mostly missing: {', '.join(rows)}; "
+            f"give the values, or pass --impute-missing to fill them with feature means (flagged per row)",
+            source=source,
+            key=frame.index[int(np.flatnonzero(mostly)[0])],
+        )
+    if impute and np.isnan(arr).any():
+        if reference is not None:
+            means = reference.to_frame().mean(axis=0).reindex(values.columns).to_numpy(dtype=np.float64)
+        else:
+            seen = ~np.isnan(arr)
+            counts = seen.sum(axis=0)
+            means = np.where(counts > 0, np.where(seen, arr, 0.0).sum(axis=0) / np.maximum(counts, 1), np.nan)
+        if np.isnan(means).any():
+            col = values.columns[int(np.flatnonzero(np.isnan(means))[0])]
+            raise InputError(f"{source}: column {col!r} has no value to impute from", source=source)
+        arr = np.where(np.isnan(arr), means[None, :], arr)
+        values = pd.DataFrame(arr, index=values.index, columns=values.columns)
+    return values, fractions
+
+
+def predict(
+    model: PathLike | ResponseModel,
+    data: Dataset,
+    *,
+    allow_unknown: bool = False,
+) -> pd.DataFrame:
+    """Predictions of a model (or a saved model directory) for every observation of ``data``.
+
+    Cell lines and perturbations the model does not know (neither trained on nor given
+    features of) are an error listing them with the closest known IDs; with
+    ``allow_unknown`` their rows get NaN and a ``status`` column says why, never a
+    fallback value. A non-finite prediction is an error.
+
+    Raises
+    ------
+    InputError
+        For unknown IDs (unless ``allow_unknown``) or non-finite predictions.
+    """
+    model = load_model(model) if not isinstance(model, ResponseModel) else model
+    check = domain_check(model, data)
+    if not check.ok.all() and not allow_unknown:
+        raise UnknownIdError(
+            check.message(data, source="the model cannot predict these pairs")
+            + "; check the IDs, give features of new entities (--expression, --smiles), "
+            "or pass --allow-unknown to get NaN with a status for them",
+            source="--pairs",
+        )
+    pred = np.full(len(data), np.nan, dtype=np.float32)
+    rows = np.flatnonzero(check.ok)
+    if len(rows):
+        pred[rows] = model.predict(data[rows] if len(rows) < len(data) else data)
+    bad = rows[~np.isfinite(pred[rows])]
+    if len(bad):
+        shown = ", ".join(f"{data.cell_lines[i]}/{data.perturbations[i]}" for i in bad[:5])
+        raise InputError(f"the model gave {len(bad)} non-finite prediction(s), e.g. for {shown}; "
+                         "check the omics rows of these cell lines", source="--pairs")  # fmt: skip
     out = data.obs[["cell_line", "perturbation"]].rename(columns={"perturbation": data.perturbation_kind})
-    return out.assign(prediction=pred)
+    out = out.assign(prediction=pred)
+    if "imputed" in data.obs.columns:
+        out["imputed"] = data.obs["imputed"].to_numpy()
+    if allow_unknown:
+        out["status"] = check.status().to_numpy()
+    return out
+
+
+def predict_signature_table(
+    model: PathLike | ResponseModel,
+    *,
+    smiles: str,
+    cell_line: str,
+    dose: float,
+    time: float,
+    allow_extrapolation: bool = False,
+) -> pd.DataFrame:
+    """The predicted signature (``gene, prediction, extrapolated``) of an expression model
+    for ``smiles`` in ``cell_line`` at ``dose`` µM and ``time`` h.
+
+    Dose and time must be finite and positive. Outside the range the model was trained on
+    they are refused unless ``allow_extrapolation``, and then every row says
+    ``extrapolated`` (true).
+
+    Raises
+    ------
+    InputError
+        For a dose or time that is not finite and positive, or outside the training range
+        without ``allow_extrapolation``; an unknown cell line; non-finite predictions.
+    """
+    from cellresponse.models.expression import predict_signature
+    from cellresponse.pipeline._signatures import dose_time_flags
+
+    model = load_model(model) if not isinstance(model, ResponseModel) else model
+    domain = getattr(model, "domain_", None) or {}
+    seen = {k: domain[k] for k in ("dose", "time") if domain.get(k)}
+    outside = dose_time_flags(dose=dose, time=time, seen=seen, field_prefix="--")
+    if outside and not allow_extrapolation:
+        raise InputError("; ".join(outside) + "; pass --allow-extrapolation to predict it anyway (flagged "
+                         "'extrapolated' in the output)", source="--dose")  # fmt: skip
+    signature = predict_signature(model, smiles=smiles, cell_line=cell_line, dose=dose, time=time)
+    if not np.isfinite(signature.to_numpy()).all():
+        raise InputError(f"the model gave non-finite predictions for {smiles!r} in {cell_line!r}", source="--dose")
+    table = signature.rename("prediction").rename_axis("gene").reset_index()
+    table["extrapolated"] = bool(outside)
+    return table
 
 
 def write_table(frame: pd.DataFrame, path: PathLike) -> Path:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(p, index=False, float_format="%.6g")
+    """Write a prediction table as CSV, atomically (its folder is created)."""
+    p = check_output_file(path)
+    atomic_write_bytes(p, frame.to_csv(index=False, float_format="%.6g").encode("utf-8"))
     return p
 
 
-__all__ = ["cv_scores", "pairs_dataset", "predict", "train", "write_table"]
+__all__ = ["MODEL_FILES", "cv_scores", "pairs_dataset", "predict", "predict_signature_table", "train", "write_table"]

@@ -34,9 +34,16 @@ def global_vs_within(board: pd.DataFrame, *, primary: str) -> Figure:
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel("correlation")
     ax.set_title("Global Pearson rewards memorising drug potency; within-drug scores do not")
-    ax.legend(loc="lower right", fontsize=8)
+    _legend(ax, loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _legend(ax: plt.Axes, **kwargs: object) -> None:
+    """A legend when something is labelled (an empty table has nothing to label, and an
+    empty legend is a matplotlib warning)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)  # type: ignore[arg-type]
 
 
 def predicted_vs_observed(predictions: pd.DataFrame, *, models: Sequence[str], target: str = "y") -> Figure:
@@ -75,7 +82,7 @@ def per_group_waterfall(
     ax.set_xlabel(f"{group}s, sorted ({len(v)})")
     ax.set_ylabel(f"Pearson within {group}")
     ax.set_title(f"Per-{group} Pearson of {model} (mean {v.mean():.3f}, median {v.median():.3f})")
-    ax.legend(fontsize=8)
+    _legend(ax, fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -42,6 +42,17 @@ def build_report(results_dir: PathLike, *, title: str | None = None) -> Path:
     ValueError
         If it holds another results format or a damaged table.
     """
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    try:
+        return _build_report(results_dir, title=title)
+    finally:  # a report that fails half-way must not leave its figures open (a long-lived process)
+        for number in set(plt.get_fignums()) - before:
+            plt.close(number)
+
+
+def _build_report(results_dir: PathLike, *, title: str | None) -> Path:
     from cellresponse import plotting as plots
     from cellresponse.plotting import figure_to_base64_png as b64
 

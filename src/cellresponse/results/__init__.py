@@ -1,8 +1,10 @@
-"""The results directory of a benchmark: one versioned layout, one writer, one reader."""
+"""The results directory of a benchmark: one versioned layout, one writer, one reader; the
+store of completed cells an interrupted run resumes from; output checks and locks."""
 
 from cellresponse.results._layout import (
     ABLATION_COLUMNS,
     FORMAT_VERSION,
+    LAYOUT_ENTRIES,
     RESULT_COLUMNS,
     STATS_COLUMNS,
     SUMMARY_COLUMNS,
@@ -15,6 +17,7 @@ from cellresponse.results._layout import (
     read_results,
     table_bytes,
 )
+from cellresponse.results._outdir import EXISTING, LOCK_FILE, Existing, RunLock, check_output_file, prepare_output_dir
 from cellresponse.results._predictions import Predictions, read_predictions
 from cellresponse.results._runs import (
     GROUP_SPREAD_COLUMNS,
@@ -28,25 +31,37 @@ from cellresponse.results._runs import (
     spread,
     write_run_set,
 )
+from cellresponse.results._store import STORE_DIR, CellRecord, CellStore, cell_key
 
 __all__ = [
     "ABLATION_COLUMNS",
+    "EXISTING",
     "FORMAT_VERSION",
     "GROUP_SPREAD_COLUMNS",
+    "LAYOUT_ENTRIES",
+    "LOCK_FILE",
     "RESULT_COLUMNS",
     "RUNS_FORMAT_VERSION",
     "RUN_COLUMNS",
     "SPREAD_COLUMNS",
     "STATS_COLUMNS",
+    "STORE_DIR",
     "SUMMARY_COLUMNS",
     "TABLES",
     "TIMING_COLUMNS",
+    "CellRecord",
+    "CellStore",
+    "Existing",
     "Predictions",
     "Results",
     "ResultsWriter",
+    "RunLock",
     "RunSet",
     "atomic_write_bytes",
+    "cell_key",
+    "check_output_file",
     "group_spread",
+    "prepare_output_dir",
     "read_config",
     "read_predictions",
     "read_results",

@@ -29,6 +29,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,8 @@ import pandas as pd
 
 from cellresponse._types import PathLike
 from cellresponse._util import jsonable
+from cellresponse.errors import InputError, MissingInputError
+from cellresponse.io import read_csv_checked, read_text
 from cellresponse.results._predictions import Predictions, predictions_files, read_predictions
 
 FORMAT_VERSION = 1
@@ -68,6 +71,26 @@ TABLES: dict[str, tuple[str, list[str] | None]] = {
     "ablation": ("ablation.csv", ABLATION_COLUMNS),
     "timings": ("timings.csv", TIMING_COLUMNS),
 }
+#: Every file and folder of a results directory (what ``--overwrite`` may remove); ``cells``
+#: is the store of completed cells of a run still going or interrupted.
+LAYOUT_ENTRIES: tuple[str, ...] = (
+    *(filename for filename, _ in TABLES.values()),
+    "config.json",
+    "split.csv",
+    "predictions",
+    "extras",
+    "report.html",
+    "cells",
+)
+#: Columns that must be numbers (empty = missing) in each table; the leaderboard's are all
+#: but ``baseline``.
+_NUMERIC_COLUMNS: dict[str, tuple[str, ...]] = {
+    "results": ("value",),
+    "summary": ("value",),
+    "stats": ("n", "model_mean", "reference_mean", "median_diff", "statistic", "pvalue"),
+    "ablation": ("intact", "ablated", "drop"),
+    "timings": ("fold", "fit_s", "predict_s", "n_train", "n_test", "peak_rss_mb"),
+}
 _STR_COLUMNS = {"model": str, "group": str, "group_by": str, "metric": str, "reference": str, "subset": str}
 
 
@@ -94,6 +117,22 @@ class ResultsWriter:
     def __init__(self, out: PathLike) -> None:
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
+
+    def start(self, assignment: pd.DataFrame, *, config: Mapping[str, Any], keep: tuple[str, ...] = ()) -> None:
+        """Begin a run: remove results of an earlier run (all of :data:`LAYOUT_ENTRIES` but
+        ``keep``), then write the split file and a first ``config.json`` (``complete``
+        false), so the directory never mixes two runs and always says it is partial until
+        the run ends."""
+        for name in LAYOUT_ENTRIES:
+            path = self.out / name
+            if name in keep or not path.exists():
+                continue
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        self.split(assignment)
+        self.config(config)
 
     def table(self, name: str, frame: pd.DataFrame) -> Path:
         """Write one of :data:`TABLES` (its column set checked)."""
@@ -169,12 +208,16 @@ class Results:
 
 
 def _read_csv(path: Path, *, index: bool) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(path, index_col=0 if index else None, dtype=_STR_COLUMNS, keep_default_na=True)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path} is empty; the run that wrote it did not finish (rerun it)") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as err:
-        raise ValueError(f"{path} is not a readable CSV ({type(err).__name__}: {err})") from None
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"{path} is empty; the run that wrote it did not finish (rerun it)", source=path)
+    frame = read_csv_checked(
+        path,
+        what="results table",
+        allow_empty=True,
+        index_col=0 if index else None,
+        dtype=_STR_COLUMNS,
+        keep_default_na=True,
+    )
     for col in ("group", "subset"):
         if col in frame.columns:
             frame[col] = frame[col].fillna("")
@@ -188,9 +231,32 @@ def _read_table(d: Path, name: str) -> pd.DataFrame:
         return pd.DataFrame(columns=columns or [])
     frame = _read_csv(path, index=name == "leaderboard")
     if columns is not None and list(frame.columns) != columns:
-        raise ValueError(f"{path} has columns {list(frame.columns)}; results format {FORMAT_VERSION} has {columns}")
+        raise InputError(
+            f"{path} has columns {list(frame.columns)}; results format {FORMAT_VERSION} has {columns}", source=path
+        )
+    numeric = _NUMERIC_COLUMNS.get(name)
+    if name == "leaderboard":
+        numeric = tuple(c for c in frame.columns if c != "baseline")
+    for col in numeric or ():
+        if col in frame.columns and not pd.api.types.is_numeric_dtype(frame[col]):
+            values = pd.to_numeric(frame[col], errors="coerce")
+            bad = values.isna() & frame[col].notna() & (frame[col].astype(str).str.strip() != "")
+            if bad.any():
+                row = int(bad.to_numpy().argmax())
+                raise InputError(
+                    f"{path}: column {col!r} must hold numbers; data row {row + 1} has {frame[col].iloc[row]!r}",
+                    source=path,
+                    row=row + 1,
+                )
+            frame[col] = values
     if name == "results" and len(frame):
-        frame["fold"] = frame["fold"].astype(int)
+        folds = pd.to_numeric(frame["fold"], errors="coerce")
+        bad = folds.isna() | (folds % 1 != 0)
+        if bad.any():
+            row = int(bad.to_numpy().argmax()) + 1
+            raise InputError(f"{path}: data row {row} has fold {frame['fold'].iloc[row - 1]!r}; expected an integer",
+                             source=path, row=row)  # fmt: skip
+        frame["fold"] = folds.astype(int)
     return frame
 
 
@@ -207,20 +273,20 @@ def read_config(results_dir: PathLike) -> dict[str, Any]:
     d = Path(results_dir)
     path = d / "config.json"
     if not path.is_file():
-        raise FileNotFoundError(f"{d} is not a cellresponse results directory (no config.json)")
+        raise MissingInputError(f"{d} is not a cellresponse results directory (no config.json)", source=d)
     try:
-        config = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path} is not valid JSON ({err}); the directory is damaged") from None
+        config = json.loads(read_text(path, what="results config"))
+    except json.JSONDecodeError as err:
+        raise InputError(f"{path} is not valid JSON ({err}); the directory is damaged", source=path) from None
     version = config.get("format_version") if isinstance(config, dict) else None
     if version is None:
-        raise ValueError(
+        raise InputError(
             f"{d} has no results format_version: it was written by cellresponse "
             f"{config.get('cellresponse_version', '< 0.2') if isinstance(config, dict) else '?'} before results "
             f"format {FORMAT_VERSION}; this version reads format {FORMAT_VERSION} only (rerun the benchmark)"
         )
     if version != FORMAT_VERSION:
-        raise ValueError(
+        raise InputError(
             f"{d} has results format_version {version!r} (written by cellresponse "
             f"{config.get('cellresponse_version')}); this version reads format {FORMAT_VERSION} only"
         )
@@ -237,11 +303,19 @@ def read_results(results_dir: PathLike) -> Results:
     FileNotFoundError
         If ``results_dir`` is not a results directory.
     ValueError
-        For another results format, a damaged file or tables of the wrong shape.
+        For another results format, a damaged file, tables of the wrong shape, or a
+        ``results.csv`` whose row count is not the one ``config.json`` recorded.
     """
     d = Path(results_dir)
     config = read_config(d)
     tables = {name: _read_table(d, name) for name in TABLES}
+    expected = config.get("n_result_rows")
+    if expected is not None and len(tables["results"]) != int(expected):
+        raise InputError(
+            f"{d / 'results.csv'} has {len(tables['results'])} rows but config.json records {expected} "
+            "(truncated or edited after the run?); rerun the benchmark or restore the file",
+            source=d / "results.csv",
+        )
     split = _read_csv(d / "split.csv", index=False) if (d / "split.csv").is_file() else None
     return Results(path=d, config=config, split=split, **tables)
 
@@ -249,6 +323,7 @@ def read_results(results_dir: PathLike) -> Results:
 __all__ = [
     "ABLATION_COLUMNS",
     "FORMAT_VERSION",
+    "LAYOUT_ENTRIES",
     "RESULT_COLUMNS",
     "STATS_COLUMNS",
     "SUMMARY_COLUMNS",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +24,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cellresponse.errors import InputError, MissingInputError
+from cellresponse.io import read_csv_checked, read_text
+
 OBS_FILE = "predictions/obs.csv.gz"
 VALUES_FILE = "predictions/values.npz"
 INDEX_FILE = "predictions/index.json"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_OBS_DTYPES = {
+    "cell_line": str,
+    "drug": str,
+    "compound": str,
+    "gene": str,
+    "perturbation": str,
+    "tissue": str,
+    "gene_set": str,
+}
 
 
 @dataclass
@@ -148,34 +161,34 @@ def read_predictions(results_dir: Path) -> Predictions:
     d = Path(results_dir)
     missing = [f for f in (OBS_FILE, VALUES_FILE, INDEX_FILE) if not (d / f).is_file()]
     if missing:
-        raise FileNotFoundError(f"{d} has no complete predictions: missing {missing}")
+        raise MissingInputError(f"{d} has no complete predictions: missing {missing}", source=d)
     try:
-        index = json.loads((d / INDEX_FILE).read_text())
-        obs = pd.read_csv(
-            d / OBS_FILE,
-            dtype={
-                "cell_line": str,
-                "drug": str,
-                "compound": str,
-                "gene": str,
-                "perturbation": str,
-                "tissue": str,
-                "gene_set": str,
-            },
-        )
-        with np.load(d / VALUES_FILE, allow_pickle=False) as npz:
+        index = json.loads(read_text(d / INDEX_FILE, what="predictions index"))
+        values_of, context_of = dict(index["values"]), dict(index["context"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+        if isinstance(err, InputError):
+            raise
+        raise InputError(
+            f"{d / INDEX_FILE} is not a predictions index ({type(err).__name__}: {err})", source=d
+        ) from None
+    obs = read_csv_checked(d / OBS_FILE, what="predictions table", allow_empty=True, dtype=_OBS_DTYPES)
+    try:
+        # from bytes: numpy leaves the file open when a damaged archive fails to open
+        with np.load(io.BytesIO((d / VALUES_FILE).read_bytes()), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as err:
-        raise ValueError(f"{d}: predictions are unreadable or corrupt ({type(err).__name__}: {err})") from None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        raise InputError(
+            f"{d / VALUES_FILE} is unreadable or corrupt ({type(err).__name__}: {err})", source=d / VALUES_FILE
+        ) from None
     try:
-        values = {name: arrays[key] for name, key in index["values"].items()}
-        context = {name: arrays[key] for name, key in index["context"].items()}
+        values = {name: arrays[key] for name, key in values_of.items()}
+        context = {name: arrays[key] for name, key in context_of.items()}
         y_true = arrays["y_true"]
-    except KeyError as err:
-        raise ValueError(f"{d}: {INDEX_FILE} names array {err} that {VALUES_FILE} lacks") from None
-    bad = [n for n, v in values.items() if len(v) != len(obs)] + (["y_true"] if len(y_true) != len(obs) else [])
+    except (KeyError, TypeError) as err:
+        raise InputError(f"{d}: {INDEX_FILE} names array {err} that {VALUES_FILE} lacks", source=d) from None
+    bad = [n for n, v in {**values, "y_true": y_true}.items() if v.ndim == 0 or len(v) != len(obs)]
     if bad:
-        raise ValueError(f"{d}: arrays {bad} do not have one row per observation of {OBS_FILE} ({len(obs)})")
+        raise InputError(f"{d}: arrays {bad} do not have one row per observation of {OBS_FILE} ({len(obs)})", source=d)
     names = tuple(index.get("target_names") or ()) or None
     return Predictions(obs=obs, y_true=y_true, values=values, target_names=names, context=context)
 

@@ -24,6 +24,8 @@ import pandas as pd
 from cellresponse._types import PathLike
 from cellresponse._util import examples
 from cellresponse.data import Dataset
+from cellresponse.errors import InputError
+from cellresponse.io import read_csv_checked
 from cellresponse.splits._assign import (
     NUMERIC_KEYS,
     PERTURBATION_KEYS,
@@ -62,25 +64,20 @@ def _inferred_mode(cols: list[str], kind: str, *, entity_wise: bool, n_folds: in
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise ValueError(f"split file {path} is not a readable CSV: {err}") from None
-    if table.empty:
-        raise ValueError(f"split file {path} has a header but no rows")
+    table = read_csv_checked(path, what="split file", dtype=str, keep_default_na=False)
     if "fold" not in table.columns:
-        raise ValueError(f"split file {path} has no 'fold' column; columns: {list(table.columns)}")
+        raise InputError(f"split file {path} has no 'fold' column; columns: {list(table.columns)}", source=path)
     allowed = key_columns()
     keys = [c for c in table.columns if c in allowed]
     extra = [c for c in table.columns if c not in (*allowed, "fold")]
     if not keys or extra:
-        raise ValueError(
+        raise InputError(
             f"split file {path}: key columns must be among {list(allowed)} (found {keys}); unexpected columns: {extra}"
         )
     folds = pd.to_numeric(table["fold"], errors="coerce")
     bad = np.flatnonzero(folds.isna() | (folds % 1 != 0) | (folds < TRAIN_ONLY))
     if len(bad):
-        raise ValueError(
+        raise InputError(
             f"split file {path}: 'fold' must be an integer >= 0 (or -1 for always-trained keys); bad at data rows "
             f"{examples((bad + 2).tolist())} (values {examples(table['fold'].iloc[bad].tolist())})"
         )

@@ -16,6 +16,18 @@ import numpy as np
 from cellresponse.data import Dataset
 from cellresponse.features import EntityFeaturizer
 from cellresponse.models._drug_offset import DrugOffset
+from cellresponse.models._params import (
+    CELL_FEATURE_CONSTRAINTS,
+    DRUG_FEATURE_CONSTRAINTS,
+    N_JOBS,
+    POSITIVE_INT,
+    SEED,
+    Integral,
+    Interval,
+    Real,
+    RealNotInt,
+    StrOptions,
+)
 from cellresponse.models.base import ResponseModel
 from cellresponse.models.baselines._means import SCALAR_TASKS
 from cellresponse.models.baselines._tabular import (
@@ -87,6 +99,13 @@ class _GlobalTabular(ResponseModel):
 class ElasticNetGlobal(_GlobalTabular):
     """Elastic net over [cell-line PCs, drug fingerprint PCs]: additive, no interactions."""
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **CELL_FEATURE_CONSTRAINTS,
+        **DRUG_FEATURE_CONSTRAINTS,
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+    }
+
     def __init__(
         self,
         *,
@@ -144,6 +163,18 @@ class LightGBMGlobal(_GlobalTabular):
     core made a fit 10x slower; raise ``n_jobs`` on a dedicated machine.
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **CELL_FEATURE_CONSTRAINTS,
+        **DRUG_FEATURE_CONSTRAINTS,
+        "n_estimators": [POSITIVE_INT],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "num_leaves": [Interval(Integral, 2, None, closed="left")],
+        "min_child_samples": [POSITIVE_INT],
+        "early_stopping_rounds": [Interval(Integral, 0, None, closed="left")],
+        "n_jobs": N_JOBS,
+        "random_state": SEED,
+    }
+
     def __init__(
         self,
         *,
@@ -199,6 +230,17 @@ class LightGBMGlobal(_GlobalTabular):
 @register_model("random_forest")
 class RandomForestGlobal(_GlobalTabular):
     """Random forest over [cell-line PCs + tissue, drug fingerprint PCs]."""
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **CELL_FEATURE_CONSTRAINTS,
+        **DRUG_FEATURE_CONSTRAINTS,
+        "n_estimators": [POSITIVE_INT],
+        "min_samples_leaf": [POSITIVE_INT],
+        "max_features": [Interval(RealNotInt, 0, 1, closed="right"), POSITIVE_INT, StrOptions({"sqrt", "log2"}), None],
+        "n_jobs": N_JOBS,
+        "random_state": SEED,
+        "max_samples": [Interval(RealNotInt, 0, 1, closed="right"), POSITIVE_INT, None],
+    }
 
     def __init__(
         self,

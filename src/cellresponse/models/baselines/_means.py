@@ -13,6 +13,7 @@ import pandas as pd
 
 from cellresponse.data import Dataset
 from cellresponse.models._group_means import group_means, lookup
+from cellresponse.models._params import POSITIVE_INT, Interval, Real
 from cellresponse.models.base import ResponseModel
 from cellresponse.models.registry import register_model
 
@@ -106,6 +107,10 @@ class MeanEffects(_MeanModel):
     effect. ``n_iter`` sweeps of back-fitting converge on the unbalanced GDSC design.
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_iter": [POSITIVE_INT],
+    }
+
     def __init__(self, *, n_iter: int = 10) -> None:
         self.n_iter = n_iter
 
@@ -146,6 +151,10 @@ class TissueDrugMean(_MeanModel):
     number of training lines of that tissue measured with that drug. ``shrinkage=0`` is
     the plain cell mean; the default of 2 keeps a one-line tissue from dominating.
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "shrinkage": [Interval(Real, 0, None, closed="left")],
+    }
 
     def __init__(self, *, shrinkage: float = 2.0) -> None:
         self.shrinkage = shrinkage

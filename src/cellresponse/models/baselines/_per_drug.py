@@ -15,6 +15,18 @@ import pandas as pd
 
 from cellresponse.data import Dataset
 from cellresponse.features import EntityFeaturizer
+from cellresponse.models._params import (
+    CELL_FEATURE_CONSTRAINTS,
+    N_JOBS,
+    POSITIVE_INT,
+    SEED,
+    Integral,
+    Interval,
+    Real,
+    RealNotInt,
+    StrOptions,
+    TupleOf,
+)
 from cellresponse.models.base import ResponseModel
 from cellresponse.models.baselines._means import SCALAR_TASKS
 from cellresponse.models.baselines._tabular import (
@@ -109,6 +121,11 @@ class RidgePerDrug(_PerDrugLinear):
     tuning, and the cost no longer grows with the number of genes per drug.
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **CELL_FEATURE_CONSTRAINTS,
+        "alphas": [TupleOf(float, low=0, strict=True)],
+    }
+
     def __init__(
         self,
         *,
@@ -149,6 +166,12 @@ class RidgePerDrug(_PerDrugLinear):
 class ElasticNetPerDrug(_PerDrugLinear):
     """Elastic net per drug on cell-line PCs (+ tissue); one alpha chosen on the inner
     validation part (pooled over drugs), along warm-started regularization paths."""
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **CELL_FEATURE_CONSTRAINTS,
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "alphas": [TupleOf(float, low=0, strict=True)],
+    }
 
     def __init__(
         self,
@@ -245,6 +268,17 @@ class _PerDrugEstimators(_PerDrug):
 class LightGBMPerDrug(_PerDrugEstimators):
     """LightGBM per drug on cell-line PCs (+ tissue); a few hundred shallow trees each."""
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **CELL_FEATURE_CONSTRAINTS,
+        "n_estimators": [POSITIVE_INT],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "num_leaves": [Interval(Integral, 2, None, closed="left")],
+        "min_child_samples": [POSITIVE_INT],
+        "early_stopping_rounds": [Interval(Integral, 0, None, closed="left")],
+        "n_jobs": N_JOBS,
+        "random_state": SEED,
+    }
+
     def __init__(
         self,
         *,
@@ -285,6 +319,15 @@ class LightGBMPerDrug(_PerDrugEstimators):
 @register_model("random_forest_per_drug")
 class RandomForestPerDrug(_PerDrugEstimators):
     """Random forest per drug on cell-line PCs (+ tissue)."""
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **CELL_FEATURE_CONSTRAINTS,
+        "n_estimators": [POSITIVE_INT],
+        "min_samples_leaf": [POSITIVE_INT],
+        "max_features": [Interval(RealNotInt, 0, 1, closed="right"), POSITIVE_INT, StrOptions({"sqrt", "log2"}), None],
+        "n_jobs": N_JOBS,
+        "random_state": SEED,
+    }
 
     def __init__(
         self,

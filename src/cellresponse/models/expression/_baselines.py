@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cellresponse.data import Dataset, FeatureView
+from cellresponse.models._params import POSITIVE_INT, Integral, Interval, Real
 from cellresponse.models.base import ResponseModel
 from cellresponse.models.registry import register_model
 
@@ -252,6 +253,10 @@ class ExprTanimotoKNN(ExpressionModel):
         Number of neighbour compounds.
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "k": [POSITIVE_INT],
+    }
+
     perturbation_views: ClassVar[tuple[str, ...]] = (MORGAN,)
 
     def __init__(self, *, k: int = 5) -> None:
@@ -345,6 +350,11 @@ def _ridge(x: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, np.n
 
 class _RidgeBase(ExpressionModel):
     """Ridge on [basal PCs, (fingerprint), log dose, time]; PCA and scaling fit on train."""
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "n_pcs": [Interval(Integral, 0, None, closed="left")],
+    }
 
     cell_line_views: ClassVar[tuple[str, ...]] = (BASAL,)
     _use_drug: ClassVar[bool] = True

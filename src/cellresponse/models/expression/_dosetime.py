@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cellresponse.data import Dataset
+from cellresponse.models._params import POSITIVE_INT, SEED, Interval, Real
 from cellresponse.models._torch import TORCH_INSTALL_HINT
 from cellresponse.models.expression._baselines import (
     BASAL,
@@ -69,6 +70,15 @@ class ExprDoseTime(TorchEstimator, ExpressionModel):
     random_state
         Seeds weight init and batch order (global torch RNG state is restored after fit).
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "hidden": [POSITIVE_INT],
+        "n_tokens": [POSITIVE_INT],
+        "token_dim": [POSITIVE_INT],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "trainer": [TrainerConfig],
+        "random_state": SEED,
+    }
 
     cell_line_views: ClassVar[tuple[str, ...]] = (BASAL,)
     perturbation_views: ClassVar[tuple[str, ...]] = (MORGAN,)

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 
 from cellresponse.data import Dataset, FeatureView
+from cellresponse.errors import InputError, UnknownIdError
+from cellresponse.models._domain import closest_ids
 from cellresponse.models.base import ResponseModel
 
 QUERY_ID = "__query__"
@@ -56,15 +58,21 @@ def predict_signature(
     from cellresponse.chem import morgan_fingerprints
 
     check_is_fitted(model, "n_train_")
-    if not dose > 0 or not time > 0:
-        raise ValueError(f"dose and time must be > 0, got dose={dose!r}, time={time!r}")
+    if not (np.isfinite(dose) and dose > 0 and np.isfinite(time) and time > 0):
+        raise InputError(f"dose and time must be finite and > 0, got dose={dose!r}, time={time!r}", source="--dose")
     view = basal if basal is not None else getattr(model, "basal_", None)
     if isinstance(view, pd.DataFrame):
         view = FeatureView.from_frame(view, name="basal")
     cell_views = {}
     if view is not None:
         if cell_line not in view:
-            raise KeyError(f"cell line {cell_line!r} has no basal profile; known: {list(view.ids)[:5]} ...")
+            close = closest_ids(cell_line, map(str, view.ids))
+            hint = f" (closest known: {', '.join(map(repr, close))})" if close else ""
+            raise UnknownIdError(
+                f"cell line {cell_line!r} has no basal profile{hint}; the model knows {len(view.ids)} cell lines",
+                source="--cell-line",
+                key=cell_line,
+            )
         cell_views["basal"] = view.subset(ids=[cell_line])
     elif "basal" in model.required_views()[0]:
         raise KeyError(f"{type(model).__name__} needs a basal profile for {cell_line!r}; pass basal=")
@@ -76,7 +84,7 @@ def predict_signature(
     try:
         fp = morgan_fingerprints({QUERY_ID: smiles}, radius=radius, n_bits=n_bits or 2048)
     except ValueError as err:
-        raise ValueError(f"invalid SMILES {smiles!r}: {err}") from None
+        raise InputError(f"invalid SMILES {smiles!r}: {err}", source="--compound-smiles") from None
     names = tuple(getattr(model, "target_names_", ()))
     n_genes = len(names) if names else len(model.train_mean_)
     data = Dataset(

@@ -25,6 +25,7 @@ from cellresponse.features import (
     RepresentationConfig,
     fit_encoder,
 )
+from cellresponse.models._params import POSITIVE_INT, POSITIVE_INT_OR_NONE, SEED, StrOptions, TupleOf
 from cellresponse.models.base import ResponseModel
 from cellresponse.models.leap._heads import HEAD_KINDS, Head, make_head
 from cellresponse.models.registry import register_model
@@ -149,6 +150,23 @@ class LeapModel(ResponseModel):
     ``member_scores_`` (inner-validation mean per-perturbation Pearson r) and
     ``fit_info_`` (line counts, skips).
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "views": [TupleOf(str)],
+        "representations": [TupleOf(str, options=REPRESENTATION_KINDS)],
+        "n_components": [POSITIVE_INT],
+        "n_top_features": POSITIVE_INT_OR_NONE,
+        "seeds": [TupleOf(int, low=0)],
+        "predictors": [TupleOf(str, options=HEAD_KINDS)],
+        "raw_predictors": [TupleOf(str, options=HEAD_KINDS)],
+        "combiner": [StrOptions(set(COMBINERS))],
+        "transductive": ["boolean"],
+        "ae_epochs": [POSITIVE_INT],
+        "refit": ["boolean"],
+        "prune": ["boolean"],
+        "random_state": SEED,
+        "use_cache": ["boolean"],
+    }
 
     cell_line_views: ClassVar[tuple[str, ...]] = ("expression",)
     tasks: ClassVar[tuple[str, ...]] = ("dependency", "response")
