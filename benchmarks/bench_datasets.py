@@ -46,19 +46,19 @@ def _complete(out: Path) -> bool:
 
 
 def _run(cfg) -> float:
-    """Run one benchmark config unless its results are complete; wall seconds (0 if skipped)."""
+    """Run one benchmark config unless its results are complete (an interrupted one resumes); wall seconds."""
     from cellresponse.pipeline import benchmark, benchmark_seeds
 
     if cfg.seeds:
         if all(_complete(Path(cfg.out) / f"seed_{s}") for s in cfg.seeds) and (Path(cfg.out) / "runs.json").is_file():
             return 0.0
         t0 = time.perf_counter()
-        benchmark_seeds(cfg)
+        benchmark_seeds(cfg, existing="resume")
         return time.perf_counter() - t0
     if _complete(Path(cfg.out)):
         return 0.0
     t0 = time.perf_counter()
-    benchmark(cfg)
+    benchmark(cfg, existing="resume")
     return time.perf_counter() - t0
 
 
@@ -250,7 +250,9 @@ def druggene(args: argparse.Namespace) -> None:
                 split=split,
                 out=out,
                 model_params={m: p for m, p in params.items() if m in models},
-                options=RunOptions(progress=False, config={"benchmark": "bench_datasets.py druggene"}),
+                options=RunOptions(
+                    progress=False, config={"benchmark": "bench_datasets.py druggene"}, existing="resume"
+                ),
             )
             build_report(out)
         res = read_results(out)
