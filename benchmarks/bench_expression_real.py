@@ -17,6 +17,7 @@ import os
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from cellresponse.datasets import load_dataset
 from cellresponse.evaluate import RunOptions, run_benchmark
@@ -29,6 +30,16 @@ SETTINGS = [
     ("a375_dose_extrapolation", "a375", "dose_extrapolation"),
     ("lincs272_leave_cell_line_out", "272", "cell_line"),
 ]
+
+
+def _dosetime_tests(result: Any) -> str:
+    """expr_dosetime against expr_ridge, expr_drug_blind and itself with the drug shuffled:
+    paired two-sided Wilcoxon tests of the per-signature and per-compound Pearson r."""
+    stats = result.stats
+    refs = ["expr_ridge", "expr_drug_blind", "expr_dosetime|shuffle_drug", "expr_dosetime|shuffle_dose_time"]
+    keep = stats[(stats["model"] == "expr_dosetime") & stats["reference"].isin(refs) & (stats["metric"] == "pearson")]
+    cols = ["reference", "over", "n", "model_mean", "reference_mean", "median_diff", "pvalue"]
+    return keep[[c for c in cols if c in keep.columns]].round(4).to_string(index=False)
 
 
 def main() -> None:
@@ -48,8 +59,9 @@ def main() -> None:
         split = make_split(ds, mode=mode, n_folds=5, seed=args.seed)
         load = os.getloadavg()
         start = time.perf_counter()
+        options = RunOptions(progress=False, existing="overwrite")  # the script reruns every setting
         result = run_benchmark(ds, models=["expr_dosetime"], split=split, out=out / name, seed=args.seed,
-                               model_params=params, options=RunOptions(progress=False))  # fmt: skip
+                               model_params=params, options=options)  # fmt: skip
         build_report(out / name)
         secs = time.perf_counter() - start
         table = result.leaderboard()
@@ -65,8 +77,10 @@ def main() -> None:
         )
         print(header)
         text = shown.round(3).to_string()
+        tests = _dosetime_tests(result)
         print(text, flush=True)
-        lines += [header, "", "```", text, "```", ""]
+        print(tests, flush=True)
+        lines += [header, "", "```", text, "", tests, "```", ""]
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     lines.append(f"uptime at end: {uptime}")
     (out / "summary.md").write_text("\n".join(lines))

@@ -21,9 +21,8 @@ TASKS = ["response", "expression", "dependency"]
 MODEL = {
     "response": ("random_forest", ["random_forest.n_estimators=8", "random_forest.cell_components=4",
                                    "random_forest.drug_components=3", "random_forest.n_jobs=1"]),
-    "expression": ("expr_dosetime", ["expr_dosetime.hidden=8", "expr_dosetime.n_tokens=2",
-                                     "expr_dosetime.token_dim=4", "expr_dosetime.trainer__epochs=2",
-                                     "expr_dosetime.trainer__num_threads=1"]),
+    "expression": ("expr_dosetime", ["expr_dosetime.hidden=8", "expr_dosetime.network_min_gain=-1.0",
+                                     "expr_dosetime.trainer__epochs=2", "expr_dosetime.trainer__num_threads=1"]),
     "dependency": ("random_forest_per_drug", ["random_forest_per_drug.n_estimators=4",
                                               "random_forest_per_drug.n_jobs=1",
                                               'random_forest_per_drug.cell_views=["expression"]']),

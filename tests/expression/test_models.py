@@ -19,8 +19,6 @@ from cellresponse.splits import make_split
 
 TINY_NET = {
     "hidden": 32,
-    "n_tokens": 4,
-    "token_dim": 8,
     "trainer__epochs": 3,
     "trainer__batch_size": 64,
     "trainer__num_threads": 1,

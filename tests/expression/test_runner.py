@@ -12,7 +12,7 @@ from cellresponse.results import RESULT_COLUMNS, STATS_COLUMNS, read_results
 from cellresponse.splits import make_split
 from cellresponse.tasks import shuffle_dose_time, shuffle_drug
 
-TINY = {"expr_dosetime": {"hidden": 16, "n_tokens": 2, "token_dim": 8, "trainer__epochs": 2, "trainer__num_threads": 1}}
+TINY = {"expr_dosetime": {"hidden": 16, "trainer__epochs": 2, "trainer__num_threads": 1}}
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,12 @@ def test_raw_representation_uses_cheap_heads(folds):
     assert [n for n in names if ":raw" in n] == ["expression:raw:ridge"]
     assert {"expression:pca:ridge", "expression:pca:knn", "expression:pca:enet"} <= set(names)
     extras = model.benchmark_extras(test)
-    assert list(extras["member_predictions"].columns) == names
+    # every member, then the member best on inner validation (the one an ensemble must beat)
+    assert list(extras["member_predictions"].columns) == [*names, "valid_best"]
     assert len(extras["member_predictions"]) == len(test)
+    best = max(names, key=lambda n: model.member_scores_[n])
+    np.testing.assert_array_equal(extras["member_predictions"]["valid_best"], extras["member_predictions"][best])
+    assert extras["combiner"].set_index("member").loc[best, "valid_best"]
     # Without pruning every member is refitted, so zero-weight members still predict
     # (their scores would otherwise exist only on folds where they got weight).
     assert (extras["member_predictions"].std() > 0).all()

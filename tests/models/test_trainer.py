@@ -157,7 +157,7 @@ def _fits(name, response_ds):
         synth = make_expression_dataset(
             SyntheticExpressionPanel(n_cell_lines=3, n_compounds=4, n_genes=10, n_bits=32), random_state=0
         )
-        params = {"hidden": 8, "n_tokens": 2, "token_dim": 4, "trainer__epochs": 2, "trainer__num_threads": 1}
+        params = {"hidden": 8, "trainer__epochs": 2, "trainer__num_threads": 1}
         return make_model(name, **params).fit(synth), synth
     return make_model(name, **TINY_MLP).fit(response_ds), response_ds
 

@@ -16,6 +16,7 @@ from cellresponse.models import load_model, make_model  # noqa: E402
 from cellresponse.models._torch import torch_settings  # noqa: E402
 from cellresponse.models.nn._vnn import (  # noqa: E402
     VisibleNeuralNetwork,
+    VNNHead,
     VNNStructure,
     vnn_loss,
 )
@@ -416,3 +417,44 @@ def test_network_moves_its_sparsity_patterns_with_it():
     back = moved.to_empty(device="cpu").double()
     assert back._gene_patterns[0].col.device.type == "cpu" and back._gene_patterns[0].col.dtype == torch.int64
     assert back.gene_weight.dtype == torch.float64
+
+
+# ------------------------------------------------------------- bilinear head
+@pytest.mark.parametrize("head", ["drugcell", "bilinear"])
+def test_vnn_heads_fit_save_load_and_report_their_embeddings(vnn_setup, tmp_path, head):
+    ds, path = vnn_setup
+    model = make_model("vnn_druggene", ontology=path, missing_genes="drop", head=head, head_rank=5, **FAST).fit(ds)
+    pred = model.predict(ds)
+    np.testing.assert_allclose(load_model(model.save(tmp_path / "m")).predict(ds), pred, rtol=1e-5, atol=1e-6)
+    s = model.structure_
+    root = s.n_terms - 1
+    width = 3 * (1 + int((s.edge_parent == root).sum())) if head == "bilinear" else 3
+    ids, emb = model.genotype_embedding(ds)
+    assert emb.shape == (len(ids), width)
+    table = model.benchmark_extras(ds)["embedding"].set_index("embedding")
+    assert list(table.index) == ["root", "genotype", "drug"]
+    assert table.loc["genotype", "width"] == width
+    shares = table[["pc1", "pc2", "pc3"]].to_numpy()
+    assert ((shares >= 0) & (shares <= 1)).all() and (np.diff(shares, axis=1) <= 1e-12).all()
+
+
+def test_bilinear_head_shapes_and_bad_values():
+    # one prediction per (cell line, drug) pair from per-line and per-drug projections
+    rng = np.random.default_rng(0)
+    genes = [f"G{i}" for i in range(12)]
+    h = random_hierarchy(genes)
+    structure = VNNStructure.from_hierarchy(h, genes)
+    with torch_settings(num_threads=1, seed=0):
+        net = VisibleNeuralNetwork(
+            structure, n_channels=1, drug_dim=2, n_hidden=4, drug_hidden=(4,), head=VNNHead("bilinear")
+        )
+    x = torch.from_numpy(rng.normal(size=(64, 12)).astype(np.float32))
+    drugs = torch.eye(2)
+    cell_index = torch.arange(64).repeat(2)
+    drug_index = torch.arange(2).repeat_interleave(64)
+    out = net(x, drugs, cell_index=cell_index, drug_index=drug_index)
+    assert out.prediction.shape == (128,)
+    with pytest.raises(ValueError, match="head must be one of"):
+        VNNHead("mlp")
+    with pytest.raises(ValueError, match="head_rank"):
+        VNNHead("bilinear", rank=0)

@@ -8,11 +8,14 @@ from cellresponse.chem import (
     morgan_fingerprints_with_skipped,
 )
 from cellresponse.features._omics import EntityFeaturizer
+from cellresponse.features._pathways import TermScorer, go_gene_sets
 
 __all__ = [
     "DESCRIPTOR_NAMES",
     "EntityFeaturizer",
+    "TermScorer",
     "drug_descriptors",
+    "go_gene_sets",
     "morgan_fingerprints",
     "morgan_fingerprints_with_skipped",
 ]

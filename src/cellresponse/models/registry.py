@@ -14,7 +14,13 @@ from cellresponse._registry import Registry
 # Torch-backed modules are optional, so the registry works without the [torch] extra.
 _REGISTRY: Registry[type] = Registry(
     "model",
-    builtin=("cellresponse.models.baselines", "cellresponse.models.expression._baselines", "cellresponse.models.leap"),
+    builtin=(
+        "cellresponse.models.baselines",
+        "cellresponse.models.expression._baselines",
+        "cellresponse.models.leap",
+        "cellresponse.models.multitask",
+        "cellresponse.models.stack",
+    ),
     optional=("cellresponse.models.expression._dosetime", "cellresponse.models.mlp", "cellresponse.models.vnn"),
     group="cellresponse.models",
 )

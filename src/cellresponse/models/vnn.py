@@ -74,6 +74,10 @@ class _VNNBase(TorchModel):
         Where the hierarchy comes from and how it is mapped onto the measured genes.
     n_hidden, drug_hidden, final_hidden, init_scale
         Network sizes and initial scale (:class:`~cellresponse.models.nn._vnn.VisibleNeuralNetwork`).
+    head, head_rank
+        ``"drugcell"``: the reference's joint layer; ``"bilinear"``: a drug-conditioned
+        rank-``head_rank`` head over the neurons of the root and its children (see
+        :mod:`cellresponse.models.nn._vnn`).
     alpha, aux_reduction
         Weight and reduction of the auxiliary heads' losses (:func:`~cellresponse.models.nn._vnn.vnn_loss`).
     impute_missing
@@ -102,6 +106,8 @@ class _VNNBase(TorchModel):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "aux_reduction": [StrOptions({"sum", "mean"})],
         "init_scale": [Interval(Real, 0, None, closed="neither")],
+        "head": [StrOptions({"drugcell", "bilinear"})],
+        "head_rank": [POSITIVE_INT],
         "impute_missing": ["boolean"],
         "compile_kernels": ["boolean"],
         "trainer": [TrainerConfig],
@@ -127,6 +133,8 @@ class _VNNBase(TorchModel):
         alpha: float = 0.2,
         aux_reduction: str = "mean",
         init_scale: float = 0.1,
+        head: str = "drugcell",
+        head_rank: int = 16,
         impute_missing: bool = True,
         compile_kernels: bool = False,
         trainer: TrainerConfig = VNN_TRAINER,
@@ -145,6 +153,8 @@ class _VNNBase(TorchModel):
         self.alpha = alpha
         self.aux_reduction = aux_reduction
         self.init_scale = init_scale
+        self.head = head
+        self.head_rank = head_rank
         self.impute_missing = impute_missing
         self.compile_kernels = compile_kernels
         self.trainer = trainer
@@ -208,7 +218,7 @@ class _VNNBase(TorchModel):
         return EntityTensors(pd.Index(ids), torch.from_numpy(cells), drug_ids, torch.from_numpy(drugs))
 
     def _build_network(self) -> Any:
-        from cellresponse.models.nn._vnn import VisibleNeuralNetwork
+        from cellresponse.models.nn._vnn import VisibleNeuralNetwork, VNNHead
 
         network = VisibleNeuralNetwork(
             self.structure_,
@@ -216,9 +226,9 @@ class _VNNBase(TorchModel):
             drug_dim=self.drug_dim_,
             n_hidden=self.n_hidden,
             drug_hidden=self.drug_hidden,
-            final_hidden=self.final_hidden,
             init_scale=self.init_scale,
             seed=self.random_state,
+            head=VNNHead(self.head, self.final_hidden, self.head_rank),
         )
         network.compile_kernels = bool(self.compile_kernels)
         return network
@@ -285,6 +295,30 @@ class _VNNBase(TorchModel):
             )
         return ent.cell_ids, out.term_states.numpy()
 
+    def genotype_embedding(self, data: Dataset) -> tuple[pd.Index, np.ndarray]:
+        """What the prediction head reads per distinct cell line of ``data``: the root's
+        neurons (``head="drugcell"``) or those of the root and its children
+        (``"bilinear"``); ids and ``(n_cells, width)``."""
+        torch = import_torch()
+        ids, states = self.term_states(data)
+        per_level = [torch.from_numpy(states)]
+        with torch.no_grad():
+            emb = self.network_.genotype_embedding(per_level)  # type: ignore[operator]
+        return ids, emb.numpy()
+
+    def benchmark_extras(self, data: Dataset) -> dict[str, pd.DataFrame]:
+        """``embedding``: share of variance on the first principal components of the root
+        neurons, the genotype embedding the head reads and the drug embedding, over the
+        distinct cell lines / drugs of ``data`` (a one-dimensional embedding has pc1 ~ 1)."""
+        _, root = self.term_states(data)
+        rows = [
+            ("root", root[-1].T),
+            ("genotype", self.genotype_embedding(data)[1]),
+            ("drug", self.drug_embedding(data)[1]),
+        ]
+        table = [{"embedding": name, "n": len(x), "width": x.shape[1], **pc_shares(x)} for name, x in rows]
+        return {"embedding": pd.DataFrame(table)}
+
     def drug_embedding(self, data: Dataset) -> tuple[pd.Index, np.ndarray]:
         """Last drug-branch layer per distinct drug of ``data``: ids and ``(n_drugs, width)``."""
         from sklearn.utils.validation import check_is_fitted
@@ -305,6 +339,14 @@ class _VNNBase(TorchModel):
         return ent.drug_ids, out.drug_states[-1].numpy()
 
 
+def pc_shares(x: np.ndarray, n: int = 3) -> dict[str, float]:
+    """Share of the variance of the rows of ``x`` on its first ``n`` principal components."""
+    centred = np.asarray(x, dtype=np.float64) - np.asarray(x, dtype=np.float64).mean(0)
+    sv = np.linalg.svd(centred, compute_uv=False) ** 2
+    total = float(sv.sum()) or 1.0
+    return {f"pc{i + 1}": float(sv[i] / total) if i < len(sv) else 0.0 for i in range(n)}
+
+
 @register_model("vnn_drugcell")
 class VNNDrugCell(_VNNBase):
     """DrugCell: GO visible neural network on mutations + fingerprint MLP."""
@@ -319,4 +361,4 @@ class VNNDrugGene(_VNNBase):
     cell_line_views: ClassVar[tuple[str, ...]] = ("mutation", "expression", "cnv")
 
 
-__all__ = ["VNN_TRAINER", "VNNDrugCell", "VNNDrugGene"]
+__all__ = ["VNN_TRAINER", "VNNDrugCell", "VNNDrugGene", "pc_shares"]

@@ -100,7 +100,7 @@ class ScalarTask(Task):
                 refs = [r for r in ctx.baselines if r != model and r in table.columns]
                 if model in fitted:
                     refs += [r for r in fitted if r != model and r in table.columns]
-                    refs += _best_member(table, model)
+                    refs += _best_member(table, model) + valid_best_member(table, model)
                 for ref in refs:
                     test = paired_wilcoxon(table[model], table[ref])
                     rows.append(
@@ -144,15 +144,27 @@ class ScalarTask(Task):
         )
 
 
+#: The member column an ensemble writes for the member best on its inner validation part.
+VALID_BEST_MEMBER = "valid_best"
+
+
 def _best_member(table: pd.DataFrame, model: str) -> list[str]:
     """The member ``model/...`` with the highest mean in ``table`` (best by the test score
     itself, which favours the member), as a one-element list."""
-    members = [c for c in table.columns if str(c).startswith(f"{model}{MEMBER_SEP}")]
+    valid_best = f"{model}{MEMBER_SEP}{VALID_BEST_MEMBER}"
+    members = [c for c in table.columns if str(c).startswith(f"{model}{MEMBER_SEP}") and c != valid_best]
     return [str(table[members].mean().idxmax())] if members else []
+
+
+def valid_best_member(table: pd.DataFrame, model: str) -> list[str]:
+    """``model/valid_best`` if ``table`` has it: per fold, the member that scored best on
+    that fold's inner validation part (chosen without the test part), as a list."""
+    name = f"{model}{MEMBER_SEP}{VALID_BEST_MEMBER}"
+    return [name] if name in table.columns else []
 
 
 def top_level(names: list[str]) -> list[str]:
     return [n for n in names if is_top_level(n)]
 
 
-__all__ = ["NAIVE_MEANS", "NORMALIZER", "ScalarTask", "top_level"]
+__all__ = ["NAIVE_MEANS", "NORMALIZER", "VALID_BEST_MEMBER", "ScalarTask", "top_level", "valid_best_member"]

@@ -95,7 +95,13 @@ def member_sections(res: Results, ctx: ScoreContext, task: Task) -> list[Section
             "not on test."
         )
         valid_best = per_member["valid_pearson"].idxmax() if per_member["valid_pearson"].notna().any() else None
-        if valid_best is not None:
+        per_fold = scores.get(f"{model}{MEMBER_SEP}valid_best")
+        if per_fold is not None:
+            text += (
+                f" Test {headline}: ensemble {scores.get(model, float('nan')):.3f}, the member best on each "
+                f"fold's inner validation (valid_best) {per_fold:.3f}."
+            )
+        elif valid_best is not None:
             member_score = per_member.loc[valid_best, f"test {headline}"]
             text += (
                 f" Test {headline}: ensemble {scores.get(model, float('nan')):.3f}, member best on inner "

@@ -18,7 +18,7 @@ from cellresponse.metrics import auroc_convention, group_summary_rows, paired_wi
 from cellresponse.results import Predictions, Results
 from cellresponse.tasks._base import FOLD_ROW_COLUMNS, ScoreContext, Section, per_group_table, stats_frame
 from cellresponse.tasks._registry import register_task
-from cellresponse.tasks._scalar import ScalarTask, _best_member
+from cellresponse.tasks._scalar import ScalarTask, _best_member, valid_best_member
 
 GENE_SET = "gene_set"
 
@@ -95,7 +95,8 @@ class DependencyTask(ScalarTask):
                     continue  # the scalar tests already cover per-gene Pearson over all genes
                 top = [m for m in ctx.models if m in sub.columns]
                 for model in top:
-                    for ref in [*(r for r in top if r != model), *_best_member(sub, model)]:
+                    members = [*_best_member(sub, model), *valid_best_member(sub, model)]
+                    for ref in [*(r for r in top if r != model), *members]:
                         test = paired_wilcoxon(sub[model], sub[ref])
                         tests.append(
                             {

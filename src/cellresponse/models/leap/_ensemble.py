@@ -7,7 +7,12 @@ Layer 2 fits vectorised per-perturbation heads (ridge, elastic net, lasso, kNN, 
 MLP) on each representation.
 Layer 3 combines the members: around the per-perturbation training mean ``m``, the
 prediction is ``m + sum_k w_k (p_k - m)``, with ``w`` fitted by non-negative least
-squares (or ridge) on inner-validation predictions, or equal (``"mean"``).
+squares (or ridge) on inner-validation predictions, or equal (``"mean"``). ``"cv"``
+(the default) chooses on the inner validation part itself, by cross-validation over its
+cell lines, between one non-negative combination for all perturbations, per-perturbation
+weights shrunk toward it (:class:`~cellresponse.models._combine.GroupWeights`) and the
+single best member alone, so an ensemble that does not beat its best member under
+cross-validation is not used.
 """
 
 from __future__ import annotations
@@ -25,13 +30,16 @@ from cellresponse.features import (
     RepresentationConfig,
     fit_encoder,
 )
+from cellresponse.models._combine import GroupWeights
 from cellresponse.models._params import POSITIVE_INT, POSITIVE_INT_OR_NONE, SEED, StrOptions, TupleOf
 from cellresponse.models.base import ResponseModel
 from cellresponse.models.leap._heads import HEAD_KINDS, Head, make_head
 from cellresponse.models.registry import register_model
 
 logger = logging.getLogger("cellresponse")
-COMBINERS = ("nnls", "ridge", "mean")
+COMBINERS = ("cv", "nnls", "ridge", "mean")
+#: The member best on inner validation, as a scored column ``leap/valid_best``.
+VALID_BEST = "valid_best"
 
 
 def pivot_targets(data: Dataset, *, perturbations: pd.Index | None = None) -> tuple[np.ndarray, pd.Index, pd.Index]:
@@ -116,7 +124,8 @@ class LeapModel(ResponseModel):
         Heads fitted on the ``"raw"`` representation instead of ``predictors``: it is
         wide (``n_top_features`` columns), so only cheap heads are worth it there.
     combiner
-        ``"nnls"`` (default), ``"ridge"`` or ``"mean"``.
+        ``"cv"`` (default: chosen on inner validation, see the module notes), ``"nnls"``,
+        ``"ridge"`` or ``"mean"``.
     transductive
         Also learn representations from the omics of the held-out (test) lines. Off by
         default; when on, ``fit_info_["transductive"]`` says so for the report.
@@ -170,7 +179,8 @@ class LeapModel(ResponseModel):
 
     cell_line_views: ClassVar[tuple[str, ...]] = ("expression",)
     tasks: ClassVar[tuple[str, ...]] = ("dependency", "response")
-    format_version: ClassVar[int] = 1
+    # format 2: per-perturbation combiner weights (``combiner_matrix``)
+    format_version: ClassVar[int] = 2
 
     def __init__(
         self,
@@ -182,7 +192,7 @@ class LeapModel(ResponseModel):
         seeds: tuple[int, ...] = (0, 1),
         predictors: tuple[str, ...] = ("ridge", "knn", "mlp"),
         raw_predictors: tuple[str, ...] = ("ridge", "knn"),
-        combiner: str = "nnls",
+        combiner: str = "cv",
         transductive: bool = False,
         ae_epochs: int = 40,
         refit: bool = True,
@@ -333,8 +343,9 @@ class LeapModel(ResponseModel):
         scores = {n: _finite_mean(_per_column_pearson(y_val, pv)) for n, pv in zip(names, preds_val, strict=True)}
 
         # Layer 3: combiner on validation deviations from the per-perturbation mean.
-        weights, intercept = self._fit_combiner(y_val, preds_val, m_tr)
-        combined = m_tr + sum(w * (pv - m_tr) for w, pv in zip(weights, preds_val, strict=True))
+        weights, intercept = self._fit_combiner(y_val, preds_val, m_tr, val_lines=val_lines, perts=perts)
+        matrix = self.combiner_matrix_
+        combined = m_tr + sum(matrix[:, k] * (pv - m_tr) for k, pv in enumerate(preds_val))
         scores["ensemble"] = _finite_mean(_per_column_pearson(y_val, combined + intercept))
 
         # Refit heads on all labelled lines.
@@ -344,7 +355,7 @@ class LeapModel(ResponseModel):
             fit_y, fit_rows = y_tr, slice(0, n_tr)
         heads: list[Head] = []
         for j, (e, p) in enumerate(members):
-            if self.prune and weights[j] == 0 and self.combiner != "mean":
+            if self.prune and not np.any(self.combiner_matrix_[:, j]) and self.combiner != "mean":
                 heads.append(make_head("mean").fit(z_full[e][fit_rows], fit_y))
             else:
                 heads.append(make_head(p).fit(z_full[e][fit_rows], fit_y, random_state=self.random_state + j))
@@ -368,24 +379,38 @@ class LeapModel(ResponseModel):
         )
         self.fit_info_ = info
 
-    def _fit_combiner(self, y_val: np.ndarray, preds: list[np.ndarray], base: np.ndarray) -> tuple[np.ndarray, float]:
+    def _fit_combiner(
+        self, y_val: np.ndarray, preds: list[np.ndarray], base: np.ndarray, *, val_lines: pd.Index, perts: pd.Index
+    ) -> tuple[np.ndarray, float]:
+        """Global weights and intercept; per-perturbation weights go to ``combiner_matrix_``."""
         n = len(preds)
+        self.combiner_choice_ = self.combiner
         if self.combiner == "mean" or n == 1:
-            return np.full(n, 1.0 / n), 0.0
-        mask = np.isfinite(y_val)
-        target = (y_val - base)[mask]
-        design = np.stack([(p - base)[mask] for p in preds], axis=1).astype(np.float64)
-        if self.combiner == "nnls":
-            from scipy.optimize import nnls
+            w = np.full(n, 1.0 / n)
+        else:
+            mask = np.isfinite(y_val)
+            target = (y_val - base)[mask].astype(np.float64)
+            design = np.stack([(p - base)[mask] for p in preds], axis=1).astype(np.float64)
+            if self.combiner == "cv":
+                rows, cols = np.nonzero(mask)
+                gw = GroupWeights(random_state=self.random_state).fit(
+                    design, target, groups=np.asarray(perts)[cols], cv_groups=np.asarray(val_lines)[rows]
+                )
+                self.combiner_matrix_ = gw.weights_for(np.asarray(perts)).astype(np.float64)
+                self.combiner_choice_ = "single" if gw.single_ >= 0 else f"tau={gw.tau_:g}"
+                return gw.global_, 0.0
+            if self.combiner == "nnls":
+                from scipy.optimize import nnls
 
-            w, _ = nnls(design, target.astype(np.float64))
-            if not np.any(w > 0):
-                w = np.full(n, 1.0 / n)
-            return w, 0.0
-        gram = design.T @ design
-        lam = 1e-3 * np.trace(gram) / n
-        w = np.linalg.solve(gram + lam * np.eye(n), design.T @ target)
-        return w, 0.0
+                w, _ = nnls(design, target)
+                if not np.any(w > 0):
+                    w = np.full(n, 1.0 / n)
+            else:
+                gram = design.T @ design
+                lam = 1e-3 * np.trace(gram) / n
+                w = np.linalg.solve(gram + lam * np.eye(n), design.T @ target)
+        self.combiner_matrix_ = np.tile(np.asarray(w, dtype=np.float64), (len(perts), 1))
+        return np.asarray(w), 0.0
 
     @staticmethod
     def _member_name(enc: Encoder, predictor: str) -> str:
@@ -420,8 +445,8 @@ class LeapModel(ResponseModel):
 
     def _predict(self, data: Dataset) -> np.ndarray:
         lines, preds = self._member_matrices(data)
-        w = np.array([self.combiner_weights_[n] for _, _, n in self.members_])
-        combined = self.base_ + sum(wk * (p - self.base_) for wk, p in zip(w, preds, strict=True))
+        w = self.combiner_matrix_
+        combined = self.base_ + sum(w[:, k] * (p - self.base_) for k, p in enumerate(preds))
         return self._lookup(data, lines, combined + self.combiner_intercept_)
 
     def predict_members(self, data: Dataset) -> dict[str, np.ndarray]:
@@ -442,19 +467,23 @@ class LeapModel(ResponseModel):
         the combined inner-validation score).
         """
         members = pd.DataFrame(self.predict_members(data))
+        scored = {k: v for k, v in self.member_scores_.items() if k != "ensemble" and np.isfinite(v)}
+        best = max(scored, key=lambda k: scored[k]) if scored else self.members_[0][2]
+        members[VALID_BEST] = members[best]
         rows = []
         for e, p, n in self.members_:
             info = self.encoders_[e].info
             rows.append({"member": n, "view": info.get("view"), "representation": info.get("kind"),
                          "seed": info.get("seed"), "predictor": p, "weight": self.combiner_weights_[n],
-                         "valid_pearson": self.member_scores_.get(n)})  # fmt: skip
+                         "valid_pearson": self.member_scores_.get(n), "valid_best": n == best,
+                         "combiner": self.combiner_choice_})  # fmt: skip
         ens = self.member_scores_.get("ensemble")
         rows.append({"member": "ensemble", "weight": float("nan"), "valid_pearson": ens})
         return {"member_predictions": members, "combiner": pd.DataFrame(rows)}
 
     # ----------------------------------------------------------------- saving
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        arrays: dict[str, np.ndarray] = {"base": self.base_}
+        arrays: dict[str, np.ndarray] = {"base": self.base_, "combiner_matrix": self.combiner_matrix_}
         enc_meta = []
         for i, (enc, (mu, sd)) in enumerate(zip(self.encoders_, self.z_stats_, strict=True)):
             meta, arr = enc.to_arrays(prefix=f"enc{i}.")
@@ -474,6 +503,7 @@ class LeapModel(ResponseModel):
             "global_mean": self.global_mean_,
             "combiner_weights": self.combiner_weights_,
             "combiner_intercept": self.combiner_intercept_,
+            "combiner_choice": self.combiner_choice_,
             "member_scores": self.member_scores_,
             "fit_info": self.fit_info_,
         }
@@ -495,8 +525,10 @@ class LeapModel(ResponseModel):
         self.global_mean_ = float(meta["global_mean"])
         self.combiner_weights_ = dict(meta["combiner_weights"])
         self.combiner_intercept_ = float(meta["combiner_intercept"])
+        self.combiner_choice_ = str(meta["combiner_choice"])
+        self.combiner_matrix_ = np.asarray(arrays["combiner_matrix"], dtype=np.float64)
         self.member_scores_ = dict(meta["member_scores"])
         self.fit_info_ = dict(meta["fit_info"])
 
 
-__all__ = ["COMBINERS", "LeapModel", "pivot_targets"]
+__all__ = ["COMBINERS", "VALID_BEST", "LeapModel", "pivot_targets"]

@@ -1,18 +1,22 @@
-"""DoseTimeNet: a compound x cell x dose x time -> signature network (DeepICER-style).
+"""DoseTimeNet: the learned deviation of a signature from the dose/time model's baseline.
 
 Plain ``nn.Module``; the registered model wrapping it is
-:class:`cellresponse.models.expression._dosetime.ExprDoseTime`. This module imports torch
-at import time, so import it only inside functions.
+:class:`cellresponse.models.expression._dosetime.ExprDoseTime`, which computes the
+baseline (drug-blind ridge + dose-scaled compound effect) in closed form and adds this
+network's output to it. This module imports torch at import time, so import it only
+inside functions.
 
 Architecture::
 
-    fingerprint --MLP--> drug tokens D (T x h) --FiLM(dose, time)--> D'
-    basal expr  --MLP--> cell tokens C (T x h)
-    A = softmax_ij( (D' U)_i . (C V)_j / sqrt(h) )           bilinear attention map
-    f = sum_ij A_ij (D' U)_i * (C V)_j                       bilinear attention pooling
-    ctx_i = sum_j A_ij (C V)_j                               drug tokens attending cells
-    gate  = sigmoid(slope(D) * (log dose - log ec50(D)))     Hill-like dose gate
-    y     = gate * decoder([ctx, f, cell, dose/time]) + base([cell, dose/time])
+    fingerprint --Linear+GELU--> z_drug
+    basal PCs   --Linear------> z_cell
+    (log dose, time) + Fourier features --MLP--> z_cond
+    h    = MLP(z_drug + z_cell + z_cond)
+    gate = sigmoid(slope(z_drug) * (log dose - log ec50(z_drug)))     per-compound Hill gate
+    deviation = gate * W h                                            W starts at zero
+
+The output layer starts at zero, so an untrained network predicts the baseline and
+training (with early stopping on the validation part) only keeps what improves on it.
 """
 
 from __future__ import annotations
@@ -23,67 +27,37 @@ import torch
 from torch import nn
 
 
-def _mlp(n_in: int, n_hidden: int, n_out: int, dropout: float) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Linear(n_in, n_hidden),
-        nn.GELU(),
-        nn.Dropout(dropout),
-        nn.Linear(n_hidden, n_out),
-    )
-
-
 class DoseTimeNet(nn.Module):
-    """Bilinear-attention fusion of drug and cell representations conditioned on dose/time.
+    """Gated deviation network over compound, cell, dose and time.
 
     Parameters
     ----------
     n_bits
         Fingerprint length.
-    n_basal
-        Basal-expression features per cell line.
+    n_cell
+        Cell-line features (basal-expression principal components).
     n_genes
         Output genes.
     hidden
-        Hidden width of the encoders and the decoder.
-    n_tokens, token_dim
-        Drug and cell representations are ``n_tokens`` tokens of ``token_dim``.
+        Width of the encoders and the hidden layer.
     dropout
-        Dropout rate in encoders and decoder.
+        Dropout after the drug encoder and in the hidden layer.
     """
 
-    def __init__(
-        self,
-        n_bits: int,
-        n_basal: int,
-        n_genes: int,
-        *,
-        hidden: int = 256,
-        n_tokens: int = 8,
-        token_dim: int = 32,
-        dropout: float = 0.1,
-    ) -> None:
+    def __init__(self, n_bits: int, n_cell: int, n_genes: int, *, hidden: int = 64, dropout: float = 0.3) -> None:
         super().__init__()
-        d = n_tokens * token_dim
-        self.n_tokens, self.token_dim = n_tokens, token_dim
-        self.drug = _mlp(n_bits, hidden, d, dropout)
-        self.cell = _mlp(n_basal, hidden, d, dropout)
-        # Continuous encodings of (log dose, time): raw values plus a few Fourier
-        # features so the network can bend the curve without learning it from scratch.
         self.n_freq = 4
-        self.cond = _mlp(2 + 4 * self.n_freq, 64, 64, 0.0)
-        self.film = nn.Linear(64, 2 * d)
-        self.u = nn.Linear(token_dim, token_dim, bias=False)
-        self.v = nn.Linear(token_dim, token_dim, bias=False)
-        self.hill = nn.Linear(d, 2)
-        self.base = nn.Linear(d + 64, n_genes)  # dose-independent part (cell, time)
-        self.decoder = nn.Sequential(
-            nn.Linear(d + token_dim + d + 64, hidden),
-            nn.GELU(),
-            nn.Dropout(dropout),
-            nn.Linear(hidden, n_genes),
-        )
+        self.drug = nn.Sequential(nn.Linear(n_bits, hidden), nn.GELU(), nn.Dropout(dropout))
+        self.cell = nn.Linear(max(n_cell, 1), hidden)
+        self.cond = nn.Sequential(nn.Linear(2 + 4 * self.n_freq, hidden), nn.GELU(), nn.Linear(hidden, hidden))
+        self.mix = nn.Sequential(nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, hidden), nn.GELU())
+        self.hill = nn.Linear(hidden, 2)
+        self.out = nn.Linear(hidden, n_genes)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
 
     def encode_condition(self, log_dose: torch.Tensor, time: torch.Tensor) -> torch.Tensor:
+        """Raw (log dose, time) plus Fourier features, so curves bend without being learned from scratch."""
         x = torch.stack([log_dose, time], dim=1)
         freqs = torch.arange(1, self.n_freq + 1, dtype=x.dtype, device=x.device) * (math.pi / 2)
         ang = x[:, :, None] * freqs
@@ -91,27 +65,21 @@ class DoseTimeNet(nn.Module):
         return self.cond(torch.cat([x, four], dim=1))
 
     def forward(
-        self, fp: torch.Tensor, basal: torch.Tensor, log_dose: torch.Tensor, time: torch.Tensor
+        self,
+        fp: torch.Tensor,
+        cell: torch.Tensor,
+        log_dose: torch.Tensor,
+        time: torch.Tensor,
     ) -> torch.Tensor:
-        """Signatures ``(batch, n_genes)`` from standardized inputs."""
-        b = fp.shape[0]
-        t, h = self.n_tokens, self.token_dim
-        drug = self.drug(fp)
-        cell = self.cell(basal)
-        cond = self.encode_condition(log_dose, time)
-        gamma, beta = self.film(cond).chunk(2, dim=1)
-        drug_c = drug * (1 + gamma) + beta
-        dq = self.u(drug_c.view(b, t, h))
-        ck = self.v(cell.view(b, t, h))
-        logits = torch.einsum("bih,bjh->bij", dq, ck) / math.sqrt(h)
-        att = torch.softmax(logits.flatten(1), dim=1).view(b, t, t)
-        pooled = torch.einsum("bij,bih,bjh->bh", att, dq, ck)
-        ctx = torch.einsum("bij,bjh->bih", att, ck).flatten(1)
-        slope_ec50 = self.hill(drug)
+        """The gated deviation ``(batch, n_genes)`` from the baseline."""
+        z = self.drug(fp)
+        if cell.shape[1] == 0:
+            cell = cell.new_zeros(cell.shape[0], 1)
+        h = self.mix(z + self.cell(cell) + self.encode_condition(log_dose, time))
+        slope_ec50 = self.hill(z)
         slope = nn.functional.softplus(slope_ec50[:, 0]) + 0.1
         gate = torch.sigmoid(slope * (log_dose - slope_ec50[:, 1]))
-        out = self.decoder(torch.cat([ctx, pooled, cell, cond], dim=1))
-        return out * gate[:, None] + self.base(torch.cat([cell, cond], dim=1))
+        return gate[:, None] * self.out(h)
 
 
 __all__ = ["DoseTimeNet"]

@@ -48,6 +48,15 @@ How it differs from the reference (same function, same parameters, different ari
   pair has one weight per channel and one bias (``n_channels=3``), i.e. the reference's
   masked direct-gene ``Linear`` over the 3 x n_genes input. Whether DrugGene's code ties
   these weights differently was not checked (its code is not in the data folder).
+- Head: ``head="drugcell"`` is the reference's joint layer over [root neurons, drug
+  embedding] with its one-unit bottleneck. Within a drug its prediction is a monotone
+  function of one number per cell line, so the genotype embedding needs one direction
+  only (and the auxiliary heads, which see no drug, all push toward the same
+  general-sensitivity direction): the embeddings collapsed to one dimension.
+  ``head="bilinear"`` (a departure) reads the neurons of the root *and* of its children
+  and predicts ``g(cell)' W d(drug) + b(drug)`` with a rank-``head_rank`` ``W``: each drug
+  weighs the genotype directions differently, the per-drug heads of DrugGene-like
+  models written through the drug branch (so unseen drugs still get one).
 - Loss: :func:`vnn_loss` sums the auxiliary MSEs as DrugCell (``aux_reduction="sum"``)
   or averages them (``"mean"``, the models' default; a departure, see
   :mod:`cellresponse.models.vnn`).
@@ -72,6 +81,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
 import numpy as np
@@ -100,6 +110,37 @@ class VNNOutput(NamedTuple):
     drug_states: list[torch.Tensor] | None
 
 
+#: Prediction heads of the network (see the module notes).
+HEADS = ("drugcell", "bilinear")
+
+
+@dataclass(frozen=True)
+class VNNHead:
+    """Prediction head of :class:`VisibleNeuralNetwork` (see the module notes).
+
+    Parameters
+    ----------
+    kind
+        ``"drugcell"`` (the reference's joint layer) or ``"bilinear"``.
+    hidden
+        Width of the ``"drugcell"`` joint layer (DrugCell default 6).
+    rank
+        Rank of the ``"bilinear"`` head.
+    """
+
+    kind: str = "drugcell"
+    hidden: int = 6
+    rank: int = 16
+
+    def __post_init__(self) -> None:
+        if self.kind not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {self.kind!r}")
+        if int(self.hidden) < 1:
+            raise ValueError(f"head hidden width must be >= 1, got {self.hidden}")
+        if int(self.rank) < 1:
+            raise ValueError(f"head_rank must be >= 1, got {self.rank}")
+
+
 def _uniform(shape: Sequence[int], bound: torch.Tensor | float, gen: torch.Generator | None) -> torch.Tensor:
     u = torch.rand(*shape, generator=gen) * 2 - 1
     return u * bound
@@ -120,12 +161,13 @@ class VisibleNeuralNetwork(nn.Module):
         Neurons per term (DrugCell default 6).
     drug_hidden
         Drug-branch layer widths (DrugCell default 100, 50, 6).
-    final_hidden
-        Width of the joint layer (DrugCell default 6).
     init_scale
         Factor applied to every initial parameter (DrugCell's training script uses 0.1).
     seed
         Seed of the initialisation generator.
+    head
+        The prediction head and its size (:class:`VNNHead`; default: DrugCell's joint
+        layer of width 6).
 
     Attributes
     ----------
@@ -150,11 +192,14 @@ class VisibleNeuralNetwork(nn.Module):
         drug_dim: int = 2048,
         n_hidden: int = 6,
         drug_hidden: Sequence[int] = (100, 50, 6),
-        final_hidden: int = 6,
         init_scale: float = 0.1,
         seed: int = 0,
+        head: VNNHead | None = None,
     ) -> None:
         super().__init__()
+        spec = head if head is not None else VNNHead()
+        final_hidden, head_rank = spec.hidden, spec.rank
+        self.head = spec.kind
         self.structure = structure
         self.compile_kernels = False
         self.n_channels = int(n_channels)
@@ -197,10 +242,17 @@ class VisibleNeuralNetwork(nn.Module):
             self.drug_aux1.append(nn.Linear(int(h), 1))
             self.drug_aux2.append(nn.Linear(1, 1))
             width = int(h)
-        self.final_linear = nn.Linear(k + width, int(final_hidden))
-        self.final_bn = nn.BatchNorm1d(int(final_hidden))
-        self.final_aux = nn.Linear(int(final_hidden), 1)
-        self.final_out = nn.Linear(1, 1)
+        if self.head == "drugcell":
+            self.final_linear = nn.Linear(k + width, int(final_hidden))
+            self.final_bn = nn.BatchNorm1d(int(final_hidden))
+            self.final_aux = nn.Linear(int(final_hidden), 1)
+            self.final_out = nn.Linear(1, 1)
+        else:
+            root = n_terms - 1
+            embed = np.concatenate([[root], np.sort(s.edge_child[s.edge_parent == root])])
+            self.register_buffer("embed_terms", torch.from_numpy(embed.astype(np.int64)))
+            self.head_cell = nn.Linear(len(embed) * k, int(head_rank), bias=False)
+            self.head_drug = nn.Linear(width, int(head_rank) + 1)
         self._reinit_modules(gen, sc)
         self._build_plans()
 
@@ -219,7 +271,8 @@ class VisibleNeuralNetwork(nn.Module):
                 if isinstance(mod, nn.Linear):
                     bound = 1.0 / math.sqrt(mod.in_features)
                     mod.weight.copy_(_uniform(mod.weight.shape, bound, gen) * scale)
-                    mod.bias.copy_(_uniform(mod.bias.shape, bound, gen) * scale)
+                    if mod.bias is not None:
+                        mod.bias.copy_(_uniform(mod.bias.shape, bound, gen) * scale)
                 elif isinstance(mod, nn.BatchNorm1d):
                     mod.weight.fill_(scale)
                     mod.bias.zero_()
@@ -282,6 +335,14 @@ class VisibleNeuralNetwork(nn.Module):
                 torch.addcmul(shift[lo:hi].reshape(-1, 1), z, scale[lo:hi].reshape(-1, 1), out=z)  # one pass
                 states.append(z.view(n, k, n_cells))
         return states
+
+    def genotype_embedding(self, states: list[torch.Tensor]) -> torch.Tensor:
+        """``(U, n_embed * k)``: the neurons of the root and its children per cell line
+        (``states``: the per-level ``(n, k, U)`` term states of a forward pass)."""
+        every = torch.cat(states, dim=0)  # (T, k, U)
+        terms = getattr(self, "embed_terms", None)
+        picked = every[-1:] if terms is None else every.index_select(0, terms)
+        return picked.reshape(-1, every.shape[-1]).t()
 
     # ------------------------------------------------------------------ forward
     def forward(
@@ -381,9 +442,16 @@ class VisibleNeuralNetwork(nn.Module):
             ).t()
             drug_states.append(d)
             drug_aux.append(a2(torch.tanh(a1(d))).squeeze(-1))
-        joint = torch.cat([root.t().index_select(0, cell_index), d.index_select(0, drug_index)], dim=1)
-        out = self.final_bn(torch.tanh(self.final_linear(joint)))
-        pred = self.final_out(torch.tanh(self.final_aux(out))).squeeze(-1)
+        if self.head == "drugcell":
+            joint = torch.cat([root.t().index_select(0, cell_index), d.index_select(0, drug_index)], dim=1)
+            out = self.final_bn(torch.tanh(self.final_linear(joint)))
+            pred = self.final_out(torch.tanh(self.final_aux(out))).squeeze(-1)
+        else:
+            cell_proj = self.head_cell(self.genotype_embedding(states))  # (U, r)
+            drug_proj = self.head_drug(d)  # (V, r + 1)
+            rank = cell_proj.shape[1]
+            pred = (cell_proj.index_select(0, cell_index) * drug_proj[:, :rank].index_select(0, drug_index)).sum(1)
+            pred = pred + drug_proj[:, rank].index_select(0, drug_index)
         return VNNOutput(
             prediction=pred,
             term_aux=torch.cat(aux, dim=0),
@@ -436,4 +504,4 @@ def vnn_loss(
     return main + alpha * aux
 
 
-__all__ = ["VNNOutput", "VNNStructure", "VisibleNeuralNetwork", "vnn_loss"]
+__all__ = ["HEADS", "VNNHead", "VNNOutput", "VNNStructure", "VisibleNeuralNetwork", "vnn_loss"]
