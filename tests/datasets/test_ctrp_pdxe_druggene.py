@@ -26,7 +26,8 @@ def test_registered_and_documented() -> None:
     assert listed["ctrp_v2"]["targets"] == ["auc"]
     assert listed["pdxe"]["targets"] == ["best_avg_response", "mrecist"]
     readme = (Path(__file__).parents[2] / "README.md").read_text()
-    missing = [n for n in listed if f"`{n}`" not in readme]
+    # tests/engine registers tiny_* panels for the whole session when it runs in the same process
+    missing = [n for n in listed if f"`{n}`" not in readme and not listed[n]["description"].endswith("test panel")]
     assert not missing, f"datasets missing from the README dataset table: {missing}"
 
 
