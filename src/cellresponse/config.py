@@ -26,6 +26,13 @@ class BenchmarkConfig:
 
     ``None`` means "the default of the dataset's task": the task itself (read from the
     dataset), its default split mode, models, smallest scored group and ablations.
+
+    Cross-study runs set ``train_dataset`` and ``test_dataset`` (instead of ``dataset``):
+    ``target`` is the training study's, ``test_target`` the test study's; ``test_lines``
+    (``all`` or ``unseen``) and ``align`` (``none``, ``rank``, ``zscore``) go to
+    :func:`cellresponse.datasets.join_studies` and the ``cross_study`` split (``all``: one
+    fold testing every line; ``unseen``: ``folds`` folds, each tested line held out of
+    training). ``seeds`` repeats the run over split seeds.
     """
 
     dataset: str = "gdsc2"
@@ -46,6 +53,12 @@ class BenchmarkConfig:
     model_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     out: str = "results/benchmark"
     progress: bool = True
+    train_dataset: str | None = None
+    test_dataset: str | None = None
+    test_target: str | None = None
+    test_lines: str = "all"
+    align: str = "none"
+    seeds: list[int] | None = None
     explain: bool = False
 
     def __post_init__(self) -> None:

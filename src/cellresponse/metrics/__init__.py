@@ -22,6 +22,7 @@ from cellresponse.metrics._expression import (
     score_expression,
 )
 from cellresponse.metrics._paired import Alternative, paired_wilcoxon
+from cellresponse.metrics._ranks import RankComparison, friedman_nemenyi, nemenyi_cd
 from cellresponse.metrics._scalar import (
     LOWER_IS_BETTER,
     METRICS,
@@ -43,12 +44,15 @@ __all__ = [
     "METRICS",
     "TOP_K",
     "Alternative",
+    "RankComparison",
     "auroc",
     "auroc_convention",
+    "friedman_nemenyi",
     "gene_sets_from_meta",
     "group_summary_rows",
     "grouped_metric",
     "mae",
+    "nemenyi_cd",
     "normalized_pearson",
     "paired_gene_tests",
     "paired_wilcoxon",

@@ -30,6 +30,7 @@ from cellresponse.pipeline._bundle import (
     read_bundle,
     write_bundle,
 )
+from cellresponse.pipeline._cross import load_cross_study
 from cellresponse.pipeline._defaults import DEFAULT_BUNDLES, DefaultBundle, default_bundles
 from cellresponse.pipeline._query import OnUnknown, QueryError, known_cell_lines, predict_response, suggest
 from cellresponse.pipeline._signatures import (
@@ -42,6 +43,7 @@ from cellresponse.pipeline._signatures import (
     predict_signatures,
     repurpose,
 )
+from cellresponse.pipeline._studies import benchmark_seeds, compare_runs, randomization_test
 from cellresponse.pipeline._train import (
     MODEL_FILES,
     cv_scores,
@@ -70,8 +72,10 @@ __all__ = [
     "RepurposingResult",
     "TrainingRecord",
     "benchmark",
+    "benchmark_seeds",
     "cell_line_resolver",
     "check_dose_time",
+    "compare_runs",
     "config_summary",
     "cv_scores",
     "default_bundles",
@@ -81,6 +85,7 @@ __all__ = [
     "is_bundle",
     "known_cell_lines",
     "known_compounds",
+    "load_cross_study",
     "load_for_config",
     "pairs_dataset",
     "predict",
@@ -88,6 +93,7 @@ __all__ = [
     "predict_response",
     "predict_signature_table",
     "predict_signatures",
+    "randomization_test",
     "read_bundle",
     "repurpose",
     "run_biomarkers",

@@ -17,10 +17,15 @@ log = logging.getLogger("cellresponse")
 
 
 def load_for_config(cfg: BenchmarkConfig) -> Dataset:
-    """The dataset a config names, checked against the config's task."""
+    """The dataset a config names (two studies joined for a cross-study config), checked
+    against the config's task."""
     from cellresponse.datasets import load_dataset
+    from cellresponse.pipeline._cross import load_cross_study
 
-    data = load_dataset(cfg.dataset, target=cfg.target, cell_views=cfg.cell_views)
+    if cfg.train_dataset or cfg.test_dataset:
+        data = load_cross_study(cfg)
+    else:
+        data = load_dataset(cfg.dataset, target=cfg.target, cell_views=cfg.cell_views)
     if cfg.task is not None and cfg.task != data.task:
         get_task(cfg.task)  # an unknown task name is reported as such
         raise ValueError(
@@ -44,8 +49,11 @@ def split_for_config(data: Dataset, cfg: BenchmarkConfig, task: Task | None = No
             allow_unassigned=cfg.allow_unassigned,
         )
     else:
-        mode = check_split_mode(task, cfg.split or task.default_split)
-        split = make_split(data, mode=mode, n_folds=cfg.folds, seed=cfg.seed, valid_fraction=cfg.valid_fraction)
+        cross = "cross_study" in data.info
+        mode = check_split_mode(task, cfg.split or ("cross_study" if cross else task.default_split))
+        # cross-study: one fold tests every line ("all"); K folds hold each tested line out of training
+        n_folds = 1 if cross and mode == "cross_study" and cfg.test_lines == "all" else cfg.folds
+        split = make_split(data, mode=mode, n_folds=n_folds, seed=cfg.seed, valid_fraction=cfg.valid_fraction)
     return split.select_folds(cfg.only_folds) if cfg.only_folds is not None else split
 
 
@@ -122,6 +130,10 @@ def benchmark(
             seed=cfg.seed,
             options=options,
         )
+        if "cross_study" in data.info and cfg.out:
+            from cellresponse.evaluate import write_transfer_scores
+
+            write_transfer_scores(cfg.out)  # per-drug scores on the test study (extras/transfer.*.csv)
         if report:
             from cellresponse.report import build_report
 
@@ -133,7 +145,7 @@ def config_summary(cfg: BenchmarkConfig, result: BenchmarkResult) -> str:
     """One line saying what ran and where its results are."""
     c = result.config
     return (
-        f"{c['task']} · {cfg.dataset}/{c['target']} · split {c['split']['mode']} "
+        f"{c['task']} · {c['dataset']['name']}/{c['target']} · split {c['split']['mode']} "
         f"({c['split']['n_folds']} fold(s), hash {c['split_hash']}); results in {cfg.out}/ (report.html)"
     )
 

@@ -71,7 +71,7 @@ def train(
     OutputError
         If ``out`` cannot be used.
     """
-    from cellresponse.evaluate import seeded_params
+    from cellresponse.evaluate import rows_for_models, seeded_params
 
     if not 0 <= valid_fraction < 1:
         raise InputError(f"--valid-fraction must be in [0, 1), got {valid_fraction!r}", source="--valid-fraction")
@@ -79,6 +79,10 @@ def train(
         raise InputError(f"--cv-folds must be 0 (no cross-validation) or >= 2, got {cv_folds}", source="--cv-folds")
     resolved = seeded_params(model, params or {}, seed)
     estimator = check_model_params(model, resolved)
+    rows = rows_for_models(data, [model], {model: resolved})
+    if rows.n_dropped:  # rows whose cell line or drug lacks a view the model reads
+        log.warning("train %s: %d of %d rows dropped: %s", model, rows.n_dropped, len(data), rows.describe())
+        data = data[rows.keep]
     with prepare_output_dir(out, owned=MODEL_FILES, what="model directory"):
         scores, note = None, f"not cross-validated (cv_folds={cv_folds})"
         if cv_folds:
@@ -87,7 +91,7 @@ def train(
             except ValueError as err:  # e.g. fewer groups than folds: the model is still trained
                 note = f"cross-validation failed: {err}"
                 logging.getLogger("cellresponse").warning("train: %s", note)
-        extras = dict(bundle_extras or {})
+        extras = dict(bundle_extras or {}, row_filter=rows.to_dict())  # training.json records it
         if scores is None:
             extras.setdefault("scores_note", note)
         return _train(
@@ -154,6 +158,7 @@ def _train(
         "params": jsonable(resolved),
         "dataset_fingerprint": data.fingerprint(),
         "calibration": calibration_summary(calibrated),
+        "row_filter": extras.get("row_filter"),
     }
     atomic_write_bytes(path / "training.json", json.dumps(meta, indent=2).encode())
     return estimator

@@ -30,6 +30,7 @@ from cellresponse.plotting._explore import (
 from cellresponse.plotting._export import figure_to_base64_png, save_figure
 from cellresponse.plotting._expression import plot_dose_response, plot_model_comparison, plot_signature_heatmap
 from cellresponse.plotting._leap import plot_combiner_weights, plot_gain, plot_model_scores, split_member_name
+from cellresponse.plotting._ranks import critical_difference, transfer_per_drug
 from cellresponse.plotting._vnn import plot_embedding_pca, plot_rlipp_top
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "association_volcano",
     "attribution_bars",
     "coverage_calibration",
+    "critical_difference",
     "cv_scores",
     "de_figures",
     "embedding_scatter",
@@ -66,5 +68,6 @@ __all__ = [
     "significance",
     "split_member_name",
     "top_genes_bar",
+    "transfer_per_drug",
     "volcano",
 ]

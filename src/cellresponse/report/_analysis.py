@@ -14,7 +14,12 @@ import pandas as pd
 
 from cellresponse.report._html import environment, table_html
 
-ANALYSIS_TEMPLATES = {"de": "de.html.j2", "explore": "explore.html.j2", "biomarkers": "biomarkers.html.j2"}
+ANALYSIS_TEMPLATES = {
+    "de": "de.html.j2",
+    "explore": "explore.html.j2",
+    "biomarkers": "biomarkers.html.j2",
+    "runs": "runs.html.j2",
+}
 
 
 def render_analysis_report(
@@ -27,8 +32,8 @@ def render_analysis_report(
     notes: Sequence[str] = (),
     run_info: Mapping[str, Any] | None = None,
 ) -> str:
-    """Render the self-contained report of an analysis: ``kind`` is ``"de"``, ``"explore"``
-    or ``"biomarkers"``.
+    """Render the self-contained report of an analysis: ``kind`` is ``"de"``, ``"explore"``,
+    ``"biomarkers"`` or ``"runs"`` (a set of benchmark runs: seeds or datasets).
 
     Parameters
     ----------

@@ -19,15 +19,31 @@ from cellresponse.results._layout import (
 )
 from cellresponse.results._outdir import EXISTING, LOCK_FILE, Existing, RunLock, check_output_file, prepare_output_dir
 from cellresponse.results._predictions import Predictions, read_predictions
+from cellresponse.results._runs import (
+    GROUP_SPREAD_COLUMNS,
+    RUN_COLUMNS,
+    RUNS_FORMAT_VERSION,
+    SPREAD_COLUMNS,
+    RunSet,
+    group_spread,
+    read_run_set,
+    run_figures,
+    spread,
+    write_run_set,
+)
 from cellresponse.results._store import STORE_DIR, CellRecord, CellStore, cell_key
 
 __all__ = [
     "ABLATION_COLUMNS",
     "EXISTING",
     "FORMAT_VERSION",
+    "GROUP_SPREAD_COLUMNS",
     "LAYOUT_ENTRIES",
     "LOCK_FILE",
     "RESULT_COLUMNS",
+    "RUNS_FORMAT_VERSION",
+    "RUN_COLUMNS",
+    "SPREAD_COLUMNS",
     "STATS_COLUMNS",
     "STORE_DIR",
     "SUMMARY_COLUMNS",
@@ -40,12 +56,18 @@ __all__ = [
     "Results",
     "ResultsWriter",
     "RunLock",
+    "RunSet",
     "atomic_write_bytes",
     "cell_key",
     "check_output_file",
+    "group_spread",
     "prepare_output_dir",
     "read_config",
     "read_predictions",
     "read_results",
+    "read_run_set",
+    "run_figures",
+    "spread",
     "table_bytes",
+    "write_run_set",
 ]

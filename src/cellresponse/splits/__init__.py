@@ -20,7 +20,9 @@ from cellresponse.splits._modes import (
     register_split_mode,
     split_mode_descriptions,
 )
+from cellresponse.splits._predefined import predefined_split
 from cellresponse.splits._split import SPLIT_FORMAT_VERSION, TRAIN_ONLY, Fold, Split
+from cellresponse.splits._study import cross_study_assignment  # registers the cross_study mode
 
 __all__ = [
     "BUTINA_CUTOFF",
@@ -34,10 +36,12 @@ __all__ = [
     "butina_clusters",
     "canonical_mode",
     "check_training_coverage",
+    "cross_study_assignment",
     "dose_holdout_split",
     "key_columns",
     "make_split",
     "murcko_scaffolds",
+    "predefined_split",
     "read_split_file",
     "register_split_mode",
     "split_mode_descriptions",

@@ -47,6 +47,19 @@ def register_key_column(name: str, fn: KeyColumnFn) -> None:
     _EXTRA_KEY_COLUMNS[name] = fn
 
 
+#: key column -> the rule that turns an assignment with that column into folds (cross-study)
+FoldRule = Callable[..., Split]
+_FOLD_RULES: dict[str, FoldRule] = {}
+
+
+def register_fold_rule(column: str, rule: FoldRule) -> None:
+    """Assignments with key ``column`` are turned into folds by ``rule(data, assignment,
+    mode=, seed=, valid_fraction=, notes=, allow_unassigned=)`` instead of the row-wise rule."""
+    if column in _FOLD_RULES:
+        raise ValueError(f"a fold rule for key column {column!r} is already registered")
+    _FOLD_RULES[column] = rule
+
+
 def key_columns() -> tuple[str, ...]:
     """Every column name a split file may use as a key."""
     return ("cell_line", *PERTURBATION_KEYS, "tissue", *NUMERIC_KEYS, *_EXTRA_KEY_COLUMNS)
@@ -107,6 +120,13 @@ def _inner_valid(
     valid_groups = rng.choice(groups, size=n_valid, replace=False)
     is_valid = np.isin(codes[train_idx], valid_groups)
     return train_idx[~is_valid], train_idx[is_valid]
+
+
+def inner_valid(
+    train_idx: np.ndarray, codes: np.ndarray, valid_fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split training rows into (train, valid) by whole groups (``codes``)."""
+    return _inner_valid(train_idx, codes, valid_fraction, rng)
 
 
 def is_entity_wise(assignment: pd.DataFrame) -> bool:
@@ -172,6 +192,17 @@ def split_from_assignment(
     """
     if not 0 <= valid_fraction < 1:
         raise ValueError(f"valid_fraction must be in [0, 1), got {valid_fraction}")
+    for column, rule in _FOLD_RULES.items():
+        if column in assignment.columns:
+            return rule(
+                data,
+                assignment,
+                mode=mode,
+                seed=seed,
+                valid_fraction=valid_fraction,
+                notes=notes,
+                allow_unassigned=allow_unassigned,
+            )
     what = str((notes or {}).get("split_file", f"split mode {mode!r}"))
     fold_ids = sorted({int(f) for f in assignment["fold"] if int(f) >= 0})
     if not fold_ids:
@@ -237,10 +268,12 @@ __all__ = [
     "UNASSIGNED",
     "describe_unknown",
     "group_codes",
+    "inner_valid",
     "is_entity_wise",
     "key_columns",
     "normalize_keys",
     "obs_keys",
+    "register_fold_rule",
     "register_key_column",
     "split_from_assignment",
 ]

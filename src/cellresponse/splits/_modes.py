@@ -53,6 +53,8 @@ MODE_ALIASES = {
 KeyFn = Callable[[Dataset], pd.DataFrame]
 #: a fixed holdout: (dataset, seed) -> assignment table (keys + fold 0 or -1)
 HoldoutFn = Callable[[Dataset], pd.DataFrame]
+#: any other assignment: (dataset, n_folds, rng) -> assignment table (keys + fold)
+AssignFn = Callable[[Dataset, int | None, np.random.Generator], pd.DataFrame]
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class SplitMode:
     holdout: HoldoutFn | None = None
     entity_wise: bool = False
     description: str = ""
+    assign: AssignFn | None = None
 
 
 def _pair_keys(ds: Dataset) -> pd.DataFrame:
@@ -99,6 +102,7 @@ def register_split_mode(
     holdout: HoldoutFn | None = None,
     key_columns: dict[str, Callable[[Dataset], np.ndarray]] | None = None,
     description: str = "",
+    assign: AssignFn | None = None,
 ) -> None:
     """Register a split mode.
 
@@ -117,14 +121,17 @@ def register_split_mode(
         observation, so split files with that column can be read back.
     description
         One line for ``cellresponse data splits``.
+    assign
+        For any other rule: ``assign(dataset, n_folds, rng)`` returns the assignment
+        table (key columns + ``fold``).
     """
     if name in _MODES or name in MODE_ALIASES:
         raise ValueError(f"split mode {name!r} is already defined")
-    if (key_fn is None) == (holdout is None):
-        raise ValueError(f"split mode {name!r}: give exactly one of key_fn and holdout")
+    if sum(x is not None for x in (key_fn, holdout, assign)) != 1:
+        raise ValueError(f"split mode {name!r}: give exactly one of key_fn, holdout and assign")
     for col, fn in (key_columns or {}).items():
         register_key_column(col, fn)
-    _MODES[name] = SplitMode(name, keys=key_fn, holdout=holdout, description=description)
+    _MODES[name] = SplitMode(name, keys=key_fn, holdout=holdout, description=description, assign=assign)
 
 
 def available_split_modes() -> list[str]:
@@ -172,6 +179,11 @@ def _assign_groups(sizes: np.ndarray, n_folds: int, rng: np.random.Generator) ->
     return folds
 
 
+def assign_groups(sizes: np.ndarray, n_folds: int, rng: np.random.Generator) -> np.ndarray:
+    """Fold of each group: groups in random order, each to the fold with the fewest rows so far."""
+    return _assign_groups(sizes, n_folds, rng)
+
+
 def make_split(
     data: Dataset,
     *,
@@ -216,6 +228,9 @@ def make_split(
         assignment = spec.holdout(data)
         return split_from_assignment(data, assignment, mode=name, seed=seed, valid_fraction=valid_fraction)
     rng = np.random.default_rng(seed)
+    if spec.assign is not None:
+        assignment = spec.assign(data, n_folds, rng)
+        return split_from_assignment(data, assignment, mode=name, seed=seed, valid_fraction=valid_fraction)
     if spec.entity_wise:
         k = n_folds or 5
         cols = ["cell_line", data.perturbation_kind]
@@ -240,6 +255,7 @@ def make_split(
 __all__ = [
     "MODE_ALIASES",
     "SplitMode",
+    "assign_groups",
     "available_split_modes",
     "canonical_mode",
     "make_split",

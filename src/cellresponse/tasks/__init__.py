@@ -6,7 +6,16 @@ subclass decorated with :func:`register_task` (other packages: the
 ``cellresponse.tasks`` entry-point group).
 """
 
-from cellresponse.tasks._ablations import ABLATIONS, check_ablations, register_ablation, shuffle_dose_time, shuffle_drug
+from cellresponse.tasks._ablations import (
+    ABLATIONS,
+    PERMUTABLE,
+    RANDOMIZATION_TESTS,
+    check_ablations,
+    permute_input,
+    register_ablation,
+    shuffle_dose_time,
+    shuffle_drug,
+)
 from cellresponse.tasks._base import (
     ABLATION_SEP,
     MEMBER_SEP,
@@ -27,6 +36,8 @@ __all__ = [
     "ABLATIONS",
     "ABLATION_SEP",
     "MEMBER_SEP",
+    "PERMUTABLE",
+    "RANDOMIZATION_TESTS",
     "ScoreContext",
     "Section",
     "Table",
@@ -42,6 +53,7 @@ __all__ = [
     "get_task",
     "is_top_level",
     "per_group_table",
+    "permute_input",
     "register_ablation",
     "register_task",
     "shuffle_dose_time",

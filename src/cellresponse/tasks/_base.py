@@ -144,8 +144,14 @@ class Task:
         return out
 
     def annotate(self, data: Dataset) -> pd.DataFrame:
-        """Per-observation annotations written with the predictions (default: tissue)."""
-        return pd.DataFrame({"tissue": data.tissues})
+        """Per-observation annotations written with the predictions (default: tissue, and
+        the obs columns named in ``data.info["obs_annotations"]``, e.g. a cross-study
+        dataset's ``study`` and ``seen_line``)."""
+        out = pd.DataFrame({"tissue": data.tissues})
+        for col in data.info.get("obs_annotations", ()):
+            if col in data.obs.columns:
+                out[col] = data.obs[col].to_numpy()
+        return out
 
     def fold_context(self, train: Dataset) -> dict[str, np.ndarray]:
         """Arrays scoring a fold needs from its training part (saved with the predictions)."""

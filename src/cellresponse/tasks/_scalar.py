@@ -137,8 +137,16 @@ class ScalarTask(Task):
     def report_sections(self, res: Results, ctx: ScoreContext) -> list[Section]:
         from cellresponse.tasks._attribution_section import attribution_sections
         from cellresponse.tasks._sections import member_sections, scalar_sections
+        from cellresponse.tasks._study_sections import randomization_sections, rank_sections, transfer_sections
 
-        return scalar_sections(res, ctx, self) + member_sections(res, ctx, self) + attribution_sections(res, ctx)
+        return (
+            transfer_sections(res, ctx)
+            + scalar_sections(res, ctx, self)
+            + rank_sections(res, ctx)
+            + randomization_sections(res, ctx)
+            + member_sections(res, ctx, self)
+            + attribution_sections(res, ctx)
+        )
 
 
 #: The member column an ensemble writes for the member best on its inner validation part.

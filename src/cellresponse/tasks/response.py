@@ -22,6 +22,7 @@ class ResponseTask(ScalarTask):
         "both",
         "compound_scaffold",
         "compound_cluster",
+        "cross_study",
     )
     default_split: ClassVar[str] = "cell_line"
     validation_mode: ClassVar[str] = "cell_line"
