@@ -36,9 +36,12 @@ from cellresponse._types import PathLike
 from cellresponse._util import jsonable
 from cellresponse.data import Dataset
 from cellresponse.evaluate._cells import CellResult, FoldData, peak_rss_mb, run_cell
+from cellresponse.evaluate._executors import ExecutorConfig, WorkerLost, check_executor, make_executor
+from cellresponse.evaluate._jobs import Job, Shared, executor_fields, fold_part, forget_parts, lost_cell
 from cellresponse.evaluate._progress import progress_bar
 from cellresponse.evaluate._resume import cell_keys, check_scorable, from_record, to_record
 from cellresponse.evaluate._scoring import ablation_table, leaderboard, score_predictions, summary_table
+from cellresponse.evaluate._tuning import TuneOptions, check_tuning, key_params, search, tune_seed
 from cellresponse.models import check_model_params, get_model_class
 from cellresponse.results import (
     LAYOUT_ENTRIES,
@@ -87,6 +90,13 @@ class RunOptions:
         :func:`cellresponse.explain.fold_attributions`).
     explain_top
         Features kept per drug and method with ``explain``.
+    executor
+        Where the (model, fold) cells run (:class:`ExecutorConfig`: serial, local
+        processes or Ray); ``None``: serially in this process. The results do not
+        depend on it.
+    tune
+        Search each requested model's hyperparameters in every outer fold on its inner
+        validation part (:class:`TuneOptions`); ``None``: no search.
     """
 
     include_baselines: bool = True
@@ -97,6 +107,8 @@ class RunOptions:
     existing: Existing = "refuse"
     explain: bool = False
     explain_top: int = 20
+    executor: ExecutorConfig | None = None
+    tune: TuneOptions | None = None
 
 
 @dataclass
@@ -277,6 +289,8 @@ def run_benchmark(
     min_group = task.default_min_group_size if opts.min_group_size is None else int(opts.min_group_size)
     if min_group < 1:
         raise ValueError(f"min_group_size must be >= 1, got {min_group}")
+    check_executor(opts.executor or ExecutorConfig())
+    spaces = check_tuning(opts.tune, [n for n in names if n in models and n not in task.baselines], split)
     ablations = check_ablations(task.default_ablations if opts.ablations is None else opts.ablations)
     baselines = tuple(n for n in names if n in task.baselines)
     ctx = ScoreContext(
@@ -290,6 +304,8 @@ def run_benchmark(
         ablations=ablations,
         explain={"top": opts.explain_top} if opts.explain else None,
         seeds={"split": split.seed, "run": run_seed, "models": {n: resolved[n].get("random_state") for n in names}},
+        executor=executor_fields(opts.executor),
+        tuning={"trials": opts.tune.trials, "search_space": spaces} if opts.tune is not None else None,
     )
     coverage = _coverage(data, split)
     config["coverage_gaps"] = coverage
@@ -299,7 +315,12 @@ def run_benchmark(
         names=names,
         params=params,
         keys=cell_keys(
-            split, params, seed=run_seed, ablations=ablations, fingerprint=data.fingerprint(), explain_top=explain_top
+            split,
+            key_params(params, spaces, opts.tune),
+            seed=run_seed,
+            ablations=ablations,
+            fingerprint=data.fingerprint(),
+            explain_top=explain_top,
         ),
         ablations=ablations,
         seed=run_seed,
@@ -307,6 +328,9 @@ def run_benchmark(
         progress=opts.progress,
         resume=opts.existing == "resume",
         explain_top=explain_top,
+        executor=opts.executor,
+        spaces=spaces,
+        trials=opts.tune.trials if opts.tune is not None else 0,
     )
     if out is None:
         return _run_folds(data, split, task, ctx, plan, None)
@@ -334,6 +358,28 @@ class _Plan:
     progress: bool = True
     resume: bool = False
     explain_top: int | None = None
+    executor: ExecutorConfig | None = None
+    spaces: dict[str, dict[str, Any]] = field(default_factory=dict)
+    trials: int = 0
+
+
+def _build_part(shared: Shared, fold_index: int) -> FoldData:
+    return _fold_data(shared.data, shared.split, fold_index, shared.ablations, shared.seed)
+
+
+def _compute_cell(shared: Shared, job: Job) -> CellResult:
+    """One cell wherever it runs: the fold's parts, the search when tuned, the fit."""
+    part = fold_part(shared, job.fold_index, _build_part)
+    params, trials = dict(job.params), None
+    if job.space is not None and part.valid is not None:
+        seed = tune_seed(shared.seed, part.fold, job.name)
+        best, trials = search(job.name, params, part.train, part.valid, space=job.space, trials=job.trials, seed=seed)
+        params.update(best)
+    task = get_task(shared.task)
+    cell = run_cell(job.name, params, part, task=task, explain_top=shared.explain_top, seed=shared.seed)
+    if trials is not None:
+        cell.extras["tuning"] = trials.assign(fold=part.fold)
+    return cell
 
 
 def _run_folds(
@@ -344,39 +390,59 @@ def _run_folds(
     plan: _Plan,
     sink: tuple[ResultsWriter, CellStore] | None,
 ) -> BenchmarkResult:
-    """The fold loop: every cell (stored cells reused when resuming), scored fold by fold."""
+    """The fold loop: every cell (stored cells reused when resuming) runs on the plan's
+    executor; cells come back in any order and each fold is scored and written, in fold
+    order, once all its cells are back."""
     writer, store = sink if sink is not None else (None, None)
+    done: dict[tuple[str, int], CellResult] = {}
+    jobs: list[Job] = []
+    for i, f in enumerate(split.folds):
+        for name in plan.names:
+            key = plan.keys[(name, f.fold)]
+            stored = store.load(name, f.fold, key=key) if store is not None and plan.resume else None
+            if stored is not None and stored.failure is None:
+                done[(name, f.fold)] = from_record(stored)  # completed before an interruption
+            else:
+                jobs.append(Job(name, i, plan.params[name], plan.spaces.get(name), plan.trials))
+    shared = Shared(data, split, task.name, list(plan.ablations), plan.seed, plan.explain_top)
     fold_preds: list[Predictions] = []
     fold_rows: list[pd.DataFrame] = []
     cells: list[CellResult] = []
-    with progress_bar(plan.progress) as bar:
-        task_id = bar.add_task(f"{data.name} {split.mode}", total=split.n_folds * len(plan.names))
-        for i, f in enumerate(split.folds):
-            part: FoldData | None = None
-            fold_cells = []
-            for name in plan.names:
-                bar.update(task_id, description=f"fold {f.fold} {name}")
-                key = plan.keys[(name, f.fold)]
-                stored = store.load(name, f.fold, key=key) if store is not None and plan.resume else None
-                if stored is not None and stored.failure is None:
-                    fold_cells.append(from_record(stored))  # completed before an interruption
-                else:
-                    part = part or _fold_data(data, split, i, plan.ablations, plan.seed)
-                    cell = run_cell(
-                        name, plan.params[name], part, task=task,
-                        explain_top=plan.explain_top, seed=plan.seed,
-                    )  # fmt: skip
-                    if store is not None:
-                        store.save(to_record(cell, key))
-                    fold_cells.append(cell)
-                bar.advance(task_id)
-            cells += fold_cells
-            train = part.train if part is not None else data[f.train]
-            fold_preds.append(_fold_predictions(data, f.test, f.fold, task, train, fold_cells))
+
+    def finish_folds() -> None:
+        """Score and write every fold whose cells are all back, in fold order."""
+        while len(fold_preds) < split.n_folds:
+            f = split.folds[len(fold_preds)]
+            if any((name, f.fold) not in done for name in plan.names):
+                return
+            fold_cells = [done[(name, f.fold)] for name in plan.names]
+            cells.extend(fold_cells)
+            fold_preds.append(_fold_predictions(data, f.test, f.fold, task, data[f.train], fold_cells))
             fold_rows.append(score_predictions(fold_preds[-1], ctx, task))
             if writer is not None:  # the completed folds survive an interruption
                 results = pd.concat(fold_rows, ignore_index=True)
                 _write_partial(writer, Predictions.concat(fold_preds), results, cells, plan.config)
+
+    executor = make_executor(plan.executor)
+    try:
+        with progress_bar(plan.progress) as bar:
+            task_id = bar.add_task(f"{data.name} {split.mode}", total=split.n_folds * len(plan.names))
+            bar.advance(task_id, len(done))
+            finish_folds()
+            for index, result in executor.run(_compute_cell, shared, jobs):
+                job = jobs[index]
+                fold = split.folds[job.fold_index].fold
+                cell = lost_cell(job.name, fold, result) if isinstance(result, WorkerLost) else result
+                if store is not None:
+                    store.save(to_record(cell, plan.keys[(job.name, fold)]))
+                done[(job.name, fold)] = cell
+                bar.update(task_id, description=f"fold {fold} {job.name}")
+                bar.advance(task_id)
+                finish_folds()
+    finally:
+        executor.close()
+        forget_parts()
+    plan.config["executor"] = {**plan.config.get("executor", {}), **executor.describe()}
 
     preds = Predictions.concat(fold_preds)
     results = pd.concat(fold_rows, ignore_index=True)
