@@ -188,6 +188,9 @@ class ProcessExecutor(Executor):
         todo = list(range(len(jobs)))[::-1]  # popped from the end: job order
         deaths: Counter[int] = Counter()
         ctx = multiprocessing.get_context("forkserver")
+        # the fork server imports the engine once (no threads yet), so each worker forked
+        # from it starts without importing pandas, scikit-learn and the models again
+        ctx.set_forkserver_preload(["cellresponse.evaluate"])
         while todo:
             pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(shared,))
             running: dict[Future, int] = {}
