@@ -164,10 +164,9 @@ def main() -> None:
         )
         for nodes in (1, 8, 64):
             wall = projection(grid, nodes=nodes, cpus=2)
-            print(
-                f"  {nodes:3d} node(s): {wall / 3600:9.2f} h without tuning; x{args.tune_factor} with tuning "
-                f"({args.tune_factor - 1} trials + the final fit per tuned cell): {wall * args.tune_factor / 3600:9.1f} h"
-            )
+            tuned = wall * args.tune_factor / 3600
+            print(f"  {nodes:3d} node(s): {wall / 3600:9.2f} h without tuning; {tuned:9.1f} h with tuning "
+                  f"(x{args.tune_factor}: {args.tune_factor - 1} trials + the final fit per cell)")  # fmt: skip
     print("\n" + table.drop(columns=["jobs_per_node"]).round(2).to_string())
 
 
