@@ -58,9 +58,8 @@ def test_the_search_never_sees_the_test_part():
     scrambled = data.__class__(**{**{f: getattr(data, f) for f in data.__dataclass_fields__}, "y": y})
     space = check_search_space("ridge_per_drug", {"n_top_genes": {"choices": [20, 50, 100]}})
     job = Job("ridge_per_drug", 0, {}, space=space, trials=3)
-    tables = [
-        _runner._compute_cell(Shared(d, split, "response", [], 0, None), job).extras["tuning"] for d in (data, scrambled)
-    ]
+    cells = [_runner._compute_cell(Shared(d, split, "response", [], 0, None), job) for d in (data, scrambled)]
+    tables = [cell.extras["tuning"] for cell in cells]
     assert len(tables[0]) == 3 and tables[0]["valid_score"].notna().all()
     pd.testing.assert_frame_equal(tables[0], tables[1])
 
@@ -88,7 +87,8 @@ def test_tune_with_a_model_that_declares_no_space_is_refused(tmp_path, capsys):
     args = [*BASE[:-5], "--models", "elastic_net_per_drug", "--tune", "--out", str(tmp_path / "r")]
     assert main(args) == 2
     err = capsys.readouterr().err
-    assert "model 'elastic_net_per_drug' declares no search space" in err and "[search_space.elastic_net_per_drug]" in err
+    assert "model 'elastic_net_per_drug' declares no search space" in err
+    assert "[search_space.elastic_net_per_drug]" in err
     assert not (tmp_path / "r" / "results.csv").exists()
 
 
