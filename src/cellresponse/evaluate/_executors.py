@@ -28,7 +28,7 @@ import logging
 import os
 import socket
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -39,6 +39,8 @@ log = logging.getLogger("cellresponse")
 ExecutorKind = Literal["serial", "processes", "ray"]
 EXECUTORS: tuple[str, ...] = ("serial", "processes", "ray")
 RAY_INSTALL = "pip install 'cellresponse[distributed]'"
+#: ``(job index, result)`` pairs as jobs complete (a generator: ``close()`` stops the workers' jobs)
+Results = Generator[tuple[int, Any], None, None]
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ class Executor:
         #: Jobs run per node (Ray) or per worker process id (processes).
         self.nodes: Counter[str] = Counter()
 
-    def run(self, fn: Callable[[Any, Any], Any], shared: Any, jobs: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+    def run(self, fn: Callable[[Any, Any], Any], shared: Any, jobs: Sequence[Any]) -> Results:
         for i, job in enumerate(jobs):
             yield i, fn(shared, job)
             self.nodes["driver"] += 1
@@ -179,7 +181,7 @@ def _call_in_worker(fn: Callable[[Any, Any], Any], job: Any) -> tuple[str, Any]:
 class ProcessExecutor(Executor):
     kind = "processes"
 
-    def run(self, fn: Callable[[Any, Any], Any], shared: Any, jobs: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+    def run(self, fn: Callable[[Any, Any], Any], shared: Any, jobs: Sequence[Any]) -> Results:
         import multiprocessing
         from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
         from concurrent.futures.process import BrokenProcessPool
@@ -194,7 +196,7 @@ class ProcessExecutor(Executor):
         while todo:
             pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(shared,))
             running: dict[Future, int] = {}
-            broken = False
+            broken = finished = False
             try:
                 while (todo or running) and not broken:
                     while todo and len(running) < workers:
@@ -222,8 +224,12 @@ class ProcessExecutor(Executor):
                             todo.append(i)
                     todo.sort(reverse=True)
                     log.warning("a worker process died; %d job(s) run again in a new pool", len(lost))
+                finished = True
             finally:
-                pool.shutdown(wait=True, cancel_futures=True)
+                if not finished:  # interrupted: stop the cells in flight instead of waiting for them
+                    for process in list(getattr(pool, "_processes", {}).values()):
+                        process.terminate()
+                pool.shutdown(wait=finished, cancel_futures=True)
 
 
 # ------------------------------------------------------------------ ray
@@ -267,7 +273,7 @@ class RayExecutor(Executor):
         self._started = True
         return ray
 
-    def run(self, fn: Callable[[Any, Any], Any], shared: Any, jobs: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+    def run(self, fn: Callable[[Any, Any], Any], shared: Any, jobs: Sequence[Any]) -> Results:
         ray = self._connect()
         from ray.exceptions import RayError, TaskCancelledError, WorkerCrashedError
 

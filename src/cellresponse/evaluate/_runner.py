@@ -424,12 +424,13 @@ def _run_folds(
                 _write_partial(writer, Predictions.concat(fold_preds), results, cells, plan.config)
 
     executor = make_executor(plan.executor)
+    returned = executor.run(_compute_cell, shared, jobs)
     try:
         with progress_bar(plan.progress) as bar:
             task_id = bar.add_task(f"{data.name} {split.mode}", total=split.n_folds * len(plan.names))
             bar.advance(task_id, len(done))
             finish_folds()
-            for index, result in executor.run(_compute_cell, shared, jobs):
+            for index, result in returned:
                 job = jobs[index]
                 fold = split.folds[job.fold_index].fold
                 cell = lost_cell(job.name, fold, result) if isinstance(result, WorkerLost) else result
@@ -439,7 +440,8 @@ def _run_folds(
                 bar.update(task_id, description=f"fold {fold} {job.name}")
                 bar.advance(task_id)
                 finish_folds()
-    finally:
+    finally:  # an interruption stops the workers' cells too
+        returned.close()
         executor.close()
         forget_parts()
     plan.config["executor"] = {**plan.config.get("executor", {}), **executor.describe()}
