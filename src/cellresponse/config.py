@@ -60,10 +60,21 @@ class BenchmarkConfig:
     align: str = "none"
     seeds: list[int] | None = None
     explain: bool = False
+    #: where the cells run: "serial", "processes" or "ray" (see cellresponse.evaluate.ExecutorConfig)
+    executor: str = "serial"
+    workers: int | None = None
+    ray_address: str | None = None
+    #: nested hyperparameter search on each fold's inner validation part, and its budget
+    tune: bool = False
+    tune_trials: int = 20
+    #: per model, a search space replacing the model's own (``[search_space.lightgbm]``)
+    search_space: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_field_types(self)
         checks = [
+            ("workers", self.workers is None or self.workers >= 1, "an integer >= 1"),
+            ("tune_trials", self.tune_trials >= 1, "an integer >= 1"),
             ("folds", self.folds is None or self.folds >= 2, "an integer >= 2 (the number of outer folds)"),
             ("seed", 0 <= self.seed < 2**32, "an integer in [0, 2**32)"),
             ("valid_fraction", 0 <= self.valid_fraction < 1, "a number in [0, 1)"),

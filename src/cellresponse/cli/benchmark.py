@@ -72,6 +72,23 @@ def add_parser(sub: Any) -> None:
         help="record each model's top features per drug (native attributions or permutation on the test folds) "
         "in extras/<model>.attributions.csv and the report",
     )
+    p.add_argument(
+        "--executor",
+        choices=["serial", "processes", "ray"],
+        help="where the (model, fold) cells run: in this process (serial, the default), in local worker "
+        "processes, or on Ray (same results on each)",
+    )
+    p.add_argument("--workers", type=int_at_least(1), help="worker processes, or CPUs of a local Ray (default: all)")
+    p.add_argument(
+        "--ray-address", help="host:port of a running Ray cluster (`ray start --head`); default: a local Ray"
+    )
+    p.add_argument(
+        "--tune",
+        action="store_true",
+        help="search each model's hyperparameters in every outer fold on its inner validation part "
+        "(the model's search space, or [search_space.<model>] in --config)",
+    )
+    p.add_argument("--tune-trials", type=int_at_least(1), help="candidates tried per model and fold (default 20)")
     p.add_argument("--out", help="results directory (default results/benchmark)")
     add_output_flags(p, resume=True)
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -107,6 +124,11 @@ def config_from_args(args: argparse.Namespace) -> BenchmarkConfig:
         "align": args.align,
         "seeds": _int_list(args.seeds, "--seeds") if args.seeds else None,
         "explain": True if args.explain else None,
+        "executor": args.executor,
+        "workers": args.workers,
+        "ray_address": args.ray_address,
+        "tune": True if args.tune else None,
+        "tune_trials": args.tune_trials,
     }
     cfg = load_config(BenchmarkConfig, args.config, overrides)
     for model, params in parse_param_overrides(args.param).items():

@@ -29,17 +29,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from cellresponse._types import PathLike
 from cellresponse._util import jsonable
 from cellresponse.data import Dataset
-from cellresponse.evaluate._cells import CellResult, FoldData, peak_rss_mb, run_cell
+from cellresponse.evaluate._cells import CellResult, peak_rss_mb
+from cellresponse.evaluate._executors import ExecutorConfig, WorkerLost, check_executor, make_executor
+from cellresponse.evaluate._folds import compute_cell, driver_uncertainty, fold_predictions, record_calibration_cost
+from cellresponse.evaluate._jobs import Job, Shared, executor_fields, forget_parts, lost_cell
 from cellresponse.evaluate._progress import progress_bar
 from cellresponse.evaluate._resume import cell_keys, check_scorable, from_record, to_record
 from cellresponse.evaluate._rows import apply_row_filter
 from cellresponse.evaluate._scoring import ablation_table, leaderboard, score_predictions, summary_table
+from cellresponse.evaluate._tuning import TuneOptions, check_tuning, key_params
 from cellresponse.models import check_model_params, get_model_class
 from cellresponse.results import (
     LAYOUT_ENTRIES,
@@ -55,10 +58,9 @@ from cellresponse.results import (
 )
 from cellresponse.splits import Split, available_split_modes, check_training_coverage
 from cellresponse.tasks import ScoreContext, Task, check_ablations, check_split_mode, get_task
-from cellresponse.uncertainty import FoldUncertainty, UncertaintyConfig, interval_context, prepare_fold
+from cellresponse.uncertainty import UncertaintyConfig
 
 log = logging.getLogger("cellresponse")
-ABLATION_SEED = 7  # third element of the ablation RNG seed [seed, fold, 7], kept from the first layout
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,13 @@ class RunOptions:
         :func:`cellresponse.explain.fold_attributions`).
     explain_top
         Features kept per drug and method with ``explain``.
+    executor
+        Where the (model, fold) cells run (:class:`ExecutorConfig`: serial, local
+        processes or Ray); ``None``: serially in this process. The results do not
+        depend on it.
+    tune
+        Search each requested model's hyperparameters in every outer fold on its inner
+        validation part (:class:`TuneOptions`); ``None``: no search.
     """
 
     include_baselines: bool = True
@@ -103,6 +112,8 @@ class RunOptions:
     existing: Existing = "refuse"
     explain: bool = False
     explain_top: int = 20
+    executor: ExecutorConfig | None = None
+    tune: TuneOptions | None = None
 
 
 @dataclass
@@ -167,71 +178,6 @@ def _resolved_params(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
     declared constraints before any fold runs."""
     model = check_model_params(name, params)
     return dict(jsonable(model.get_params(deep=False)))
-
-
-def _fold_data(
-    data: Dataset,
-    split: Split,
-    fold_index: int,
-    ablations: Sequence[str],
-    seed: int,
-    uncertainty: UncertaintyConfig | None,
-) -> FoldData:
-    from cellresponse.tasks import ABLATIONS
-
-    f = split.folds[fold_index]
-    test = data[f.test]
-    train, valid = data[f.train], data[f.valid] if len(f.valid) else None
-    rng = np.random.default_rng([seed, f.fold, ABLATION_SEED])
-    ablated = {}
-    for name in ablations:
-        try:
-            ablated[name] = ABLATIONS[name](test, data=data, rng=rng)
-        except ValueError as err:  # e.g. one (dose, time) pair only: the ablation is undefined here
-            log.info("fold %d: ablation %s skipped: %s", f.fold, name, err)
-    return FoldData(
-        fold=f.fold,
-        train=train,
-        valid=valid,
-        test=test,
-        ablated=ablated,
-        last=fold_index == split.n_folds - 1,
-        uncertainty=_fold_uncertainty(train, valid, test, f.fold, uncertainty),
-    )
-
-
-def _fold_uncertainty(
-    train: Dataset, valid: Dataset | None, test: Dataset, fold: int, config: UncertaintyConfig | None
-) -> FoldUncertainty | None:
-    """Novelty and difficulty of one fold; a failure there is logged and costs the fold its
-    intervals, never the run."""
-    if config is None:
-        return None
-    try:
-        return prepare_fold(train, valid, test, config=config)
-    except (ValueError, KeyError) as err:
-        log.warning("fold %d: no intervals or novelty scores (%s: %s)", fold, type(err).__name__, err)
-        return None
-
-
-def fold_obs(data: Dataset, rows: np.ndarray, fold: int, task: Task) -> pd.DataFrame:
-    """The ``obs`` rows of a fold's predictions: position, fold, keys and annotations."""
-    sub = data[rows]
-    obs = pd.DataFrame(
-        {
-            "row": rows.astype(np.int64),
-            "fold": fold,
-            "cell_line": sub.cell_lines,
-            data.perturbation_kind: sub.perturbations,
-        }
-    )
-    for col in ("dose", "time"):
-        if col in sub.obs.columns:
-            obs[col] = sub.obs[col].to_numpy()
-    notes = task.annotate(sub)
-    for col in notes.columns:
-        obs[col] = notes[col].to_numpy()
-    return obs
 
 
 def _check_inputs(data: Dataset, split: Split, task: Task) -> None:
@@ -308,6 +254,8 @@ def run_benchmark(
     min_group = task.default_min_group_size if opts.min_group_size is None else int(opts.min_group_size)
     if min_group < 1:
         raise ValueError(f"min_group_size must be >= 1, got {min_group}")
+    check_executor(opts.executor or ExecutorConfig())
+    spaces = check_tuning(opts.tune, [n for n in names if n in models and n not in task.baselines], split)
     ablations = check_ablations(task.default_ablations if opts.ablations is None else opts.ablations)
     baselines = tuple(n for n in names if n in task.baselines)
     ctx = ScoreContext(
@@ -321,6 +269,8 @@ def run_benchmark(
         ablations=ablations,
         explain={"top": opts.explain_top} if opts.explain else None,
         seeds={"split": split.seed, "run": run_seed, "models": {n: resolved[n].get("random_state") for n in names}},
+        executor=executor_fields(opts.executor),
+        tuning={"trials": opts.tune.trials, "search_space": spaces} if opts.tune is not None else None,
     )
     if opts.uncertainty is not None:
         config["uncertainty"] = {**jsonable(opts.uncertainty), "domain_s": {}}
@@ -334,7 +284,7 @@ def run_benchmark(
         params=params,
         keys=cell_keys(
             split,
-            params,
+            key_params(params, spaces, opts.tune),
             seed=run_seed,
             ablations=ablations,
             fingerprint=data.fingerprint(),
@@ -348,6 +298,9 @@ def run_benchmark(
         resume=opts.existing == "resume",
         explain_top=explain_top,
         uncertainty=opts.uncertainty,
+        executor=opts.executor,
+        spaces=spaces,
+        trials=opts.tune.trials if opts.tune is not None else 0,
     )
     if out is None:
         return _run_folds(data, split, task, ctx, plan, None)
@@ -376,6 +329,9 @@ class _Plan:
     resume: bool = False
     explain_top: int | None = None
     uncertainty: UncertaintyConfig | None = None
+    executor: ExecutorConfig | None = None
+    spaces: dict[str, dict[str, Any]] = field(default_factory=dict)
+    trials: int = 0
 
 
 def _run_folds(
@@ -386,80 +342,70 @@ def _run_folds(
     plan: _Plan,
     sink: tuple[ResultsWriter, CellStore] | None,
 ) -> BenchmarkResult:
-    """The fold loop: every cell (stored cells reused when resuming), scored fold by fold."""
+    """The fold loop: every cell (stored cells reused when resuming) runs on the plan's
+    executor; cells come back in any order and each fold is scored and written, in fold
+    order, once all its cells are back."""
     writer, store = sink if sink is not None else (None, None)
+    done: dict[tuple[str, int], CellResult] = {}
+    jobs: list[Job] = []
+    for i, f in enumerate(split.folds):
+        for name in plan.names:
+            key = plan.keys[(name, f.fold)]
+            stored = store.load(name, f.fold, key=key) if store is not None and plan.resume else None
+            if stored is not None and stored.failure is None:
+                done[(name, f.fold)] = from_record(stored)  # completed before an interruption
+            else:
+                jobs.append(Job(name, i, plan.params[name], plan.spaces.get(name), plan.trials))
+    shared = Shared(data, split, task.name, list(plan.ablations), plan.seed, plan.explain_top, plan.uncertainty)
     fold_preds: list[Predictions] = []
     fold_rows: list[pd.DataFrame] = []
     cells: list[CellResult] = []
-    with progress_bar(plan.progress) as bar:
-        task_id = bar.add_task(f"{data.name} {split.mode}", total=split.n_folds * len(plan.names))
-        for i, f in enumerate(split.folds):
-            part: FoldData | None = None
-            fold_cells = []
-            for name in plan.names:
-                bar.update(task_id, description=f"fold {f.fold} {name}")
-                key = plan.keys[(name, f.fold)]
-                stored = store.load(name, f.fold, key=key) if store is not None and plan.resume else None
-                if stored is not None and stored.failure is None:
-                    fold_cells.append(from_record(stored))  # completed before an interruption
-                else:
-                    part = part or _fold_data(data, split, i, plan.ablations, plan.seed, plan.uncertainty)
-                    cell = run_cell(
-                        name, plan.params[name], part, task=task,
-                        explain_top=plan.explain_top, seed=plan.seed,
-                    )  # fmt: skip
-                    if store is not None:
-                        store.save(to_record(cell, key))
-                    fold_cells.append(cell)
-                timing = fold_cells[-1].timing or {}
-                if "calibrate_s" in timing:  # the cost of the intervals, beside the run's timings
-                    cost = plan.config["uncertainty"].setdefault("calibrate_s", {})
-                    cost[f"{name}/{f.fold}"] = [timing["calibrate_s"], timing.get("calibrate_cpu_s")]
-                bar.advance(task_id)
-            cells += fold_cells
-            train = part.train if part is not None else data[f.train]
-            if part is not None:
-                unc = part.uncertainty
-            else:  # every cell of the fold came from the store: its novelty is computed again
-                valid = data[f.valid] if len(f.valid) else None
-                unc = _fold_uncertainty(train, valid, data[f.test], f.fold, plan.uncertainty)
+
+    def finish_folds() -> None:
+        """Score and write every fold whose cells are all back, in fold order."""
+        while len(fold_preds) < split.n_folds:
+            i = len(fold_preds)
+            f = split.folds[i]
+            if any((name, f.fold) not in done for name in plan.names):
+                return
+            fold_cells = [done[(name, f.fold)] for name in plan.names]
+            cells.extend(fold_cells)
+            record_calibration_cost(plan.config, fold_cells)
+            unc = driver_uncertainty(shared, i)
             if unc is not None:
                 plan.config["uncertainty"]["domain_s"][str(f.fold)] = unc.seconds
-            fold_preds.append(_fold_predictions(data, f.test, f.fold, task, train, fold_cells, unc))
+            fold_preds.append(fold_predictions(data, f.test, f.fold, task, data[f.train], fold_cells, unc))
             fold_rows.append(score_predictions(fold_preds[-1], ctx, task))
             if writer is not None:  # the completed folds survive an interruption
                 results = pd.concat(fold_rows, ignore_index=True)
                 _write_partial(writer, Predictions.concat(fold_preds), results, cells, plan.config)
 
+    executor = make_executor(plan.executor)
+    returned = executor.run(compute_cell, shared, jobs)
+    try:
+        with progress_bar(plan.progress) as bar:
+            task_id = bar.add_task(f"{data.name} {split.mode}", total=split.n_folds * len(plan.names))
+            bar.advance(task_id, len(done))
+            finish_folds()
+            for index, result in returned:
+                job = jobs[index]
+                fold = split.folds[job.fold_index].fold
+                cell = lost_cell(job.name, fold, result) if isinstance(result, WorkerLost) else result
+                if store is not None:
+                    store.save(to_record(cell, plan.keys[(job.name, fold)]))
+                done[(job.name, fold)] = cell
+                bar.update(task_id, description=f"fold {fold} {job.name}")
+                bar.advance(task_id)
+                finish_folds()
+    finally:  # an interruption stops the workers' cells too
+        returned.close()
+        executor.close()
+        forget_parts()
+    plan.config["executor"] = {**plan.config.get("executor", {}), **executor.describe()}
+
     preds = Predictions.concat(fold_preds)
     results = pd.concat(fold_rows, ignore_index=True)
     return finish_run(preds, ctx=ctx, task=task, cells=cells, config=plan.config, writer=writer, results=results)
-
-
-def _fold_predictions(
-    data: Dataset,
-    rows: np.ndarray,
-    fold: int,
-    task: Task,
-    train: Dataset,
-    cells: list[CellResult],
-    unc: FoldUncertainty | None,
-) -> Predictions:
-    values: dict[str, np.ndarray] = {}
-    for cell in cells:
-        values.update(cell.values)
-    context = {f"{fold}/{k}": v for k, v in task.fold_context(train).items()}
-    obs = fold_obs(data, rows, fold, task)
-    if unc is not None:
-        context.update(interval_context(fold, {c.model: c.intervals for c in cells if c.intervals}, unc.config.levels))
-        obs = pd.concat([obs, unc.novelty.set_axis(obs.index)], axis=1)
-    return Predictions(
-        obs=obs,
-        y_true=data.y[rows].astype(np.float32),
-        values=values,
-        target_names=data.target_names,
-        context=context,
-    )
 
 
 def _timings(cells: list[CellResult]) -> pd.DataFrame:
@@ -588,7 +534,6 @@ __all__ = [
     "BenchmarkResult",
     "RunOptions",
     "finish_run",
-    "fold_obs",
     "resolve_models",
     "run_benchmark",
     "seeded_params",

@@ -142,6 +142,13 @@ class _MLPBase(TorchModel):
         Target handling, see :class:`~cellresponse.models.train.TorchModel`.
     """
 
+    #: what ``--tune`` searches (epochs by early stopping on the inner validation part)
+    search_space: ClassVar[dict[str, dict[str, Any]]] = {
+        "dropout": {"float": [0.0, 0.5]},
+        "trainer__lr": {"float": [1e-4, 3e-3], "log": True},
+        "trainer__weight_decay": {"float": [1e-7, 1e-3], "log": True},
+    }
+
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "cell_hidden": [TupleOf(int, low=1)],
         "drug_hidden": [TupleOf(int, low=1)],

@@ -7,7 +7,15 @@ from collections.abc import Callable, Sequence
 
 from cellresponse.config import BenchmarkConfig
 from cellresponse.data import Dataset
-from cellresponse.evaluate import BenchmarkResult, RunOptions, run_benchmark
+from cellresponse.evaluate import (
+    BenchmarkResult,
+    ExecutorConfig,
+    RunOptions,
+    TuneOptions,
+    check_executor,
+    check_search_space,
+    run_benchmark,
+)
 from cellresponse.models import check_model_params
 from cellresponse.results import LAYOUT_ENTRIES, Existing, prepare_output_dir
 from cellresponse.splits import Split, make_split, read_split_file
@@ -109,6 +117,11 @@ def benchmark(
     with prepare_output_dir(cfg.out, existing=existing, owned=LAYOUT_ENTRIES, what="results directory"):
         for name, params in cfg.model_params.items():  # cheap: before the dataset is loaded
             check_model_params(name, params)
+        executor = ExecutorConfig(cfg.executor, workers=cfg.workers, ray_address=cfg.ray_address)
+        check_executor(executor)  # Ray installed, its head reachable
+        for name, space in cfg.search_space.items():
+            check_search_space(name, space)
+        tune = TuneOptions(trials=cfg.tune_trials, search_space=cfg.search_space) if cfg.tune else None
         data = load_for_config(cfg) if data is None else data
         task = get_task(data.task)
         split = split_for_config(data, cfg, task)
@@ -120,6 +133,8 @@ def benchmark(
             config={**cfg.to_dict(), "task": task.name},
             existing=existing,
             explain=cfg.explain,
+            executor=executor,
+            tune=tune,
         )
         result = run_benchmark(
             data,

@@ -15,7 +15,7 @@ from typing import Any
 from cellresponse._types import PathLike
 from cellresponse.report._html import environment, table_html
 from cellresponse.results import atomic_write_bytes, read_results
-from cellresponse.tasks import ScoreContext, Section, calibration_sections, get_task
+from cellresponse.tasks import ScoreContext, Section, Table, calibration_sections, get_task
 
 
 def _render_sections(sections: list[Section]) -> list[dict[str, Any]]:
@@ -30,6 +30,36 @@ def _render_sections(sections: list[Section]) -> list[dict[str, Any]]:
         }
         for s in sections
     ]
+
+
+def _tuning_sections(tables: dict[str, Any]) -> list[Section]:
+    """The parameters the nested search chose per model and fold, with their scores on the
+    inner validation part (``extras/<model>.tuning.csv`` holds every trial)."""
+    import pandas as pd
+
+    rows = []
+    for model, table in tables.items():
+        for fold, trials in table.groupby("fold", sort=True):
+            chosen = trials[trials["chosen"].astype(str).str.lower() == "true"]
+            scores = pd.to_numeric(trials["valid_score"], errors="coerce")
+            rows.append(
+                {
+                    "model": model,
+                    "fold": int(fold),
+                    "trials": len(trials),
+                    "chosen parameters": chosen["params"].iloc[0] if len(chosen) else "(model defaults)",
+                    "inner valid score": float(chosen["valid_score"].iloc[0]) if len(chosen) else float("nan"),
+                    "median trial score": float(scores.median()),
+                }
+            )
+    if not rows:
+        return []
+    text = (
+        "Each model's search space was searched in every outer fold, fitting on the fold's training part and "
+        "scoring on its inner validation part only (mean per-group Pearson); the test part was never seen. "
+        "Every trial is in extras/<model>.tuning.csv."
+    )
+    return [Section("Hyperparameter search (nested, inner validation)", text, tables=[Table(pd.DataFrame(rows))])]
 
 
 def build_report(results_dir: PathLike, *, title: str | None = None) -> Path:
@@ -87,6 +117,7 @@ def _build_report(results_dir: PathLike, *, title: str | None) -> Path:
     if res.complete:
         sections += task.report_sections(res, ctx)
         sections += calibration_sections(res, ctx)
+    sections += _tuning_sections(res.extras("tuning"))
     timing_view = None
     if len(res.timings):
         timing_view = res.timings.groupby("model", sort=False)[["fit_s", "predict_s"]].agg(["mean", "sum"]).round(2)

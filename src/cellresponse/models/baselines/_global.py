@@ -99,6 +99,12 @@ class _GlobalTabular(ResponseModel):
 class ElasticNetGlobal(_GlobalTabular):
     """Elastic net over [cell-line PCs, drug fingerprint PCs]: additive, no interactions."""
 
+    #: what ``--tune`` searches (see :mod:`cellresponse.evaluate`)
+    search_space: ClassVar[dict[str, dict[str, Any]]] = {
+        "alpha": {"float": [1e-4, 1.0], "log": True},
+        "l1_ratio": {"float": [0.05, 1.0]},
+    }
+
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **CELL_FEATURE_CONSTRAINTS,
         **DRUG_FEATURE_CONSTRAINTS,
@@ -162,6 +168,14 @@ class LightGBMGlobal(_GlobalTabular):
     thread by default: on a shared 2-core machine, OpenMP threads waiting on a busy
     core made a fit 10x slower; raise ``n_jobs`` on a dedicated machine.
     """
+
+    #: what ``--tune`` searches (the number of trees by early stopping, as without tuning)
+    search_space: ClassVar[dict[str, dict[str, Any]]] = {
+        "learning_rate": {"float": [0.02, 0.3], "log": True},
+        "num_leaves": {"int": [8, 128], "log": True},
+        "min_child_samples": {"int": [10, 200], "log": True},
+        "cell_components": {"choices": [16, 32, 64, 128]},
+    }
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **CELL_FEATURE_CONSTRAINTS,
@@ -230,6 +244,12 @@ class LightGBMGlobal(_GlobalTabular):
 @register_model("random_forest")
 class RandomForestGlobal(_GlobalTabular):
     """Random forest over [cell-line PCs + tissue, drug fingerprint PCs]."""
+
+    #: what ``--tune`` searches
+    search_space: ClassVar[dict[str, dict[str, Any]]] = {
+        "min_samples_leaf": {"int": [1, 50], "log": True},
+        "max_features": {"choices": ["sqrt", 0.1, 0.3, 1.0]},
+    }
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **CELL_FEATURE_CONSTRAINTS,

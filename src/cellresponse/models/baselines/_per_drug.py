@@ -121,6 +121,9 @@ class RidgePerDrug(_PerDrugLinear):
     tuning, and the cost no longer grows with the number of genes per drug.
     """
 
+    #: what ``--tune`` searches (alpha is chosen per drug by leave-one-out either way)
+    search_space: ClassVar[dict[str, dict[str, Any]]] = {"n_top_genes": {"choices": [250, 500, 1000, 2000, 4000]}}
+
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **CELL_FEATURE_CONSTRAINTS,
         "alphas": [TupleOf(float, low=0, strict=True)],
