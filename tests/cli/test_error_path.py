@@ -54,12 +54,12 @@ def test_a_closed_pipe_is_quiet():
 
 
 def test_bad_parameters_and_impossible_splits_fail_before_fitting(tmp_path, monkeypatch, capsys):
-    from cellresponse.evaluate import _runner
+    from cellresponse.evaluate import _folds
 
     def no_fit(*args, **kwargs):
         raise AssertionError("a cell ran")
 
-    monkeypatch.setattr(_runner, "run_cell", no_fit)
+    monkeypatch.setattr(_folds, "run_cell", no_fit)
     cases = [
         (["--param", "ridge_per_drug.n_top_genes=abc"], "the 'n_top_genes' parameter must be an int in the range "
          "[1, inf) or None. Got 'abc' instead"),

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from cellresponse.cli import main
-from cellresponse.evaluate import _runner
+from cellresponse.evaluate import _folds
 from cellresponse.results import LOCK_FILE, STORE_DIR, read_results
 
 SAME = ("results.csv", "summary.csv", "stats.csv", "leaderboard.csv", "ablation.csv", "split.csv",
@@ -95,7 +95,7 @@ class _Interrupt:
 
     def __init__(self, after: int) -> None:
         self.after, self.calls = after, 0
-        self.run_cell = _runner.run_cell
+        self.run_cell = _folds.run_cell
 
     def __call__(self, *args, **kwargs):
         self.calls += 1
@@ -118,7 +118,7 @@ def test_resume_after_an_interrupt_in_any_cell(task, tmp_path, monkeypatch, caps
     args = ["benchmark", "--task", task, "--dataset", f"tiny_{task}", "--folds", "3", *MODEL[task], "--no-progress"]
     assert main([*args, "--out", str(tmp_path / "whole")]) == 0
     with monkeypatch.context() as mp:
-        mp.setattr(_runner, "run_cell", _Interrupt(after=5))
+        mp.setattr(_folds, "run_cell", _Interrupt(after=5))
         assert main([*args, "--out", str(tmp_path / "cut")]) == 130
     assert "interrupted; partial results in" in capsys.readouterr().err
     assert len(list((tmp_path / "cut" / STORE_DIR).glob("*/*.json"))) == 4
@@ -129,7 +129,7 @@ def test_resume_after_an_interrupt_in_any_cell(task, tmp_path, monkeypatch, caps
 def test_resume_refuses_cells_of_another_run_and_overwrite_starts_again(tmp_path, monkeypatch, capsys):
     args = ["benchmark", "--task", "response", "--dataset", "tiny_response", *MODEL["response"], "--no-progress"]
     with monkeypatch.context() as mp:
-        mp.setattr(_runner, "run_cell", _Interrupt(after=3))
+        mp.setattr(_folds, "run_cell", _Interrupt(after=3))
         assert main([*args, "--folds", "3", "--out", str(tmp_path / "r")]) == 130
     capsys.readouterr()
     other = [*args, "--folds", "3", "--seed", "1", "--out", str(tmp_path / "r")]  # another split
@@ -144,7 +144,7 @@ def test_an_interrupted_directory_says_it_is_partial(tmp_path, monkeypatch):
     args = ["benchmark", "--task", "response", "--dataset", "tiny_response", "--folds", "3", *MODEL["response"],
             "--no-progress", "--out", str(tmp_path / "p")]  # fmt: skip
     with monkeypatch.context() as mp:
-        mp.setattr(_runner, "run_cell", _Interrupt(after=9))  # fold 0 done (6 cells), fold 1 cut
+        mp.setattr(_folds, "run_cell", _Interrupt(after=9))  # fold 0 done (6 cells), fold 1 cut
         assert main(args) == 130
     res = read_results(tmp_path / "p")
     assert not res.complete and res.config["completed_folds"] == [0]

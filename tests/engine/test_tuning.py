@@ -13,7 +13,7 @@ import pytest
 
 from cellresponse.cli import main
 from cellresponse.config import BenchmarkConfig
-from cellresponse.evaluate import _runner, check_search_space
+from cellresponse.evaluate import _folds, check_search_space
 from cellresponse.evaluate._jobs import Job, Shared
 from cellresponse.pipeline import load_for_config, split_for_config
 from cellresponse.results import read_results
@@ -58,7 +58,7 @@ def test_the_search_never_sees_the_test_part():
     scrambled = data.__class__(**{**{f: getattr(data, f) for f in data.__dataclass_fields__}, "y": y})
     space = check_search_space("ridge_per_drug", {"n_top_genes": {"choices": [20, 50, 100]}})
     job = Job("ridge_per_drug", 0, {}, space=space, trials=3)
-    cells = [_runner._compute_cell(Shared(d, split, "response", [], 0, None), job) for d in (data, scrambled)]
+    cells = [_folds.compute_cell(Shared(d, split, "response", [], 0, None), job) for d in (data, scrambled)]
     tables = [cell.extras["tuning"] for cell in cells]
     assert len(tables[0]) == 3 and tables[0]["valid_score"].notna().all()
     pd.testing.assert_frame_equal(tables[0], tables[1])
