@@ -32,6 +32,8 @@ from cellresponse.errors import InputError
 __all__ = [
     "CELL_FEATURE_CONSTRAINTS",
     "DRUG_FEATURE_CONSTRAINTS",
+    "FOREST_CONSTRAINTS",
+    "LIGHTGBM_CONSTRAINTS",
     "N_JOBS",
     "POSITIVE_INT",
     "POSITIVE_INT_OR_NONE",
@@ -123,6 +125,24 @@ CELL_FEATURE_CONSTRAINTS: dict[str, list[Any]] = {
     "n_top_genes": POSITIVE_INT_OR_NONE,
     "cell_components": POSITIVE_INT_OR_NONE,
     "one_hot_tissue": ["boolean"],
+}
+#: LightGBM's parameters, per drug and global
+LIGHTGBM_CONSTRAINTS: dict[str, list[Any]] = {
+    "n_estimators": [POSITIVE_INT],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "num_leaves": [Interval(Integral, 2, None, closed="left")],
+    "min_child_samples": [POSITIVE_INT],
+    "early_stopping_rounds": [Interval(Integral, 0, None, closed="left")],
+    "n_jobs": N_JOBS,
+    "random_state": SEED,
+}
+#: the random forest's parameters, per drug and global
+FOREST_CONSTRAINTS: dict[str, list[Any]] = {
+    "n_estimators": [POSITIVE_INT],
+    "min_samples_leaf": [POSITIVE_INT],
+    "max_features": [Interval(RealNotInt, 0, 1, closed="right"), POSITIVE_INT, StrOptions({"sqrt", "log2"}), None],
+    "n_jobs": N_JOBS,
+    "random_state": SEED,
 }
 #: the drug featurizer's parameters of the global models
 DRUG_FEATURE_CONSTRAINTS: dict[str, list[Any]] = {

@@ -19,14 +19,12 @@ from cellresponse.models._drug_offset import DrugOffset
 from cellresponse.models._params import (
     CELL_FEATURE_CONSTRAINTS,
     DRUG_FEATURE_CONSTRAINTS,
-    N_JOBS,
+    FOREST_CONSTRAINTS,
+    LIGHTGBM_CONSTRAINTS,
     POSITIVE_INT,
-    SEED,
-    Integral,
     Interval,
     Real,
     RealNotInt,
-    StrOptions,
 )
 from cellresponse.models.base import ResponseModel
 from cellresponse.models.baselines._means import SCALAR_TASKS
@@ -180,13 +178,7 @@ class LightGBMGlobal(_GlobalTabular):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **CELL_FEATURE_CONSTRAINTS,
         **DRUG_FEATURE_CONSTRAINTS,
-        "n_estimators": [POSITIVE_INT],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "num_leaves": [Interval(Integral, 2, None, closed="left")],
-        "min_child_samples": [POSITIVE_INT],
-        "early_stopping_rounds": [Interval(Integral, 0, None, closed="left")],
-        "n_jobs": N_JOBS,
-        "random_state": SEED,
+        **LIGHTGBM_CONSTRAINTS,
     }
 
     def __init__(
@@ -254,11 +246,7 @@ class RandomForestGlobal(_GlobalTabular):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **CELL_FEATURE_CONSTRAINTS,
         **DRUG_FEATURE_CONSTRAINTS,
-        "n_estimators": [POSITIVE_INT],
-        "min_samples_leaf": [POSITIVE_INT],
-        "max_features": [Interval(RealNotInt, 0, 1, closed="right"), POSITIVE_INT, StrOptions({"sqrt", "log2"}), None],
-        "n_jobs": N_JOBS,
-        "random_state": SEED,
+        **FOREST_CONSTRAINTS,
         "max_samples": [Interval(RealNotInt, 0, 1, closed="right"), POSITIVE_INT, None],
     }
 

@@ -17,14 +17,10 @@ from cellresponse.data import Dataset
 from cellresponse.features import EntityFeaturizer
 from cellresponse.models._params import (
     CELL_FEATURE_CONSTRAINTS,
-    N_JOBS,
-    POSITIVE_INT,
-    SEED,
-    Integral,
+    FOREST_CONSTRAINTS,
+    LIGHTGBM_CONSTRAINTS,
     Interval,
     Real,
-    RealNotInt,
-    StrOptions,
     TupleOf,
 )
 from cellresponse.models.base import ResponseModel
@@ -273,13 +269,7 @@ class LightGBMPerDrug(_PerDrugEstimators):
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **CELL_FEATURE_CONSTRAINTS,
-        "n_estimators": [POSITIVE_INT],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "num_leaves": [Interval(Integral, 2, None, closed="left")],
-        "min_child_samples": [POSITIVE_INT],
-        "early_stopping_rounds": [Interval(Integral, 0, None, closed="left")],
-        "n_jobs": N_JOBS,
-        "random_state": SEED,
+        **LIGHTGBM_CONSTRAINTS,
     }
 
     def __init__(
@@ -325,11 +315,7 @@ class RandomForestPerDrug(_PerDrugEstimators):
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **CELL_FEATURE_CONSTRAINTS,
-        "n_estimators": [POSITIVE_INT],
-        "min_samples_leaf": [POSITIVE_INT],
-        "max_features": [Interval(RealNotInt, 0, 1, closed="right"), POSITIVE_INT, StrOptions({"sqrt", "log2"}), None],
-        "n_jobs": N_JOBS,
-        "random_state": SEED,
+        **FOREST_CONSTRAINTS,
     }
 
     def __init__(
