@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from cellresponse.data import Dataset
 from cellresponse.features import EntityFeaturizer
@@ -108,23 +107,10 @@ def standardized_features(featurizer: EntityFeaturizer, data: Dataset, ids: np.n
     """The standardized original features of entities ``ids`` (before any projection),
     centred on the projection's mean when there is one, then the tissue one-hot block:
     the values a back-projected coefficient multiplies."""
-    blocks = []
-    for name in featurizer.views:
-        view = data.cell_view(name) if featurizer.entity == "cell_line" else data.perturbation_view(name)
-        cols = view.feature_names.get_indexer(featurizer.columns_[name])
-        if (cols < 0).any():
-            missing = featurizer.columns_[name][cols < 0][:5]
-            raise KeyError(f"view {name!r} lacks features the model was trained on: {list(missing)}")
-        x = view.values[view.indexer(ids)][:, cols].astype(np.float64)
-        x = np.where(np.isnan(x), featurizer.mean_[name], x)
-        blocks.append((x - featurizer.mean_[name]) / featurizer.scale_[name])
-    x = np.hstack(blocks) if blocks else np.zeros((len(ids), 0))
+    x = featurizer.standardized(data, ids)
     if featurizer.pca_mean_ is not None:
         x = x - featurizer.pca_mean_
-    if featurizer.one_hot_tissue and featurizer.tissues_ is not None and featurizer.tissues_.size:
-        tissue = data.cell_meta["tissue"].reindex(pd.Index(ids)).fillna("unknown").to_numpy(dtype=str)
-        x = np.hstack([x, (tissue[:, None] == featurizer.tissues_[None, :]).astype(np.float64)])
-    return x
+    return np.hstack([x, featurizer.tissue_block(data, ids)])
 
 
 __all__ = ["PCA_VIEW", "TISSUE_VIEW", "InputSpace", "standardized_features"]

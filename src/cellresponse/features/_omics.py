@@ -95,6 +95,14 @@ class EntityFeaturizer:
 
     def transform(self, data: Dataset, ids: Sequence[str] | np.ndarray) -> np.ndarray:
         """Feature matrix for entity ``ids`` (rows in the order given), float32."""
+        x = self.standardized(data, ids)
+        if self.pca_components_ is not None and self.pca_mean_ is not None:
+            x = (x - self.pca_mean_) @ self.pca_components_.T
+        return np.hstack([x, self.tissue_block(data, ids)]).astype(np.float32)
+
+    def standardized(self, data: Dataset, ids: Sequence[str] | np.ndarray) -> np.ndarray:
+        """The views' selected features of ``ids``, missing values filled with the training
+        means and standardized (float64; before any projection and without tissue)."""
         blocks = []
         for name in self.views:
             view = self._view(data, name)
@@ -105,13 +113,14 @@ class EntityFeaturizer:
             x = view.values[view.indexer(ids)][:, cols].astype(np.float64)
             x = np.where(np.isnan(x), self.mean_[name], x)
             blocks.append((x - self.mean_[name]) / self.scale_[name])
-        x = np.hstack(blocks) if blocks else np.zeros((len(ids), 0))
-        if self.pca_components_ is not None and self.pca_mean_ is not None:
-            x = (x - self.pca_mean_) @ self.pca_components_.T
-        if self.one_hot_tissue and self.tissues_ is not None:
-            tissue = data.cell_meta["tissue"].reindex(pd.Index(ids)).fillna("unknown").to_numpy(dtype=str)
-            x = np.hstack([x, (tissue[:, None] == self.tissues_[None, :]).astype(np.float64)])
-        return x.astype(np.float32)
+        return np.hstack(blocks) if blocks else np.zeros((len(ids), 0))
+
+    def tissue_block(self, data: Dataset, ids: Sequence[str] | np.ndarray) -> np.ndarray:
+        """The tissue one-hot columns of ``ids`` (none unless ``one_hot_tissue``)."""
+        if not (self.one_hot_tissue and self.tissues_ is not None):
+            return np.zeros((len(ids), 0))
+        tissue = data.cell_meta["tissue"].reindex(pd.Index(ids)).fillna("unknown").to_numpy(dtype=str)
+        return (tissue[:, None] == self.tissues_[None, :]).astype(np.float64)
 
     @property
     def n_output(self) -> int:
