@@ -146,6 +146,20 @@ def test_multitask_ridge_predicts_unseen_drugs_from_similar_ones(panel, tmp_path
     np.testing.assert_array_equal(load_model(model.save(tmp_path / "m")).predict(test), pred)
 
 
+def test_drugs_without_a_fingerprint_share_nothing_but_still_fit(panel):
+    # GDSC drugs without a SMILES have no morgan row; the engine keeps their rows (neither
+    # model requires the view), so the drug kernel and the stack's members must take them
+    fp = panel.perturbation_view("morgan")
+    keep = [d for d in fp.ids if d not in set(np.unique(panel.perturbations)[:2])]
+    ds = panel.with_views(perturbation_views={**panel.perturbation_views, "morgan": fp.subset(ids=keep)})
+    train, valid, test = _parts(ds, "lco")
+    kernel = {**NO_GO, "drug_weights": (0.0, 0.5)}
+    for name, params in (("multitask_ridge", kernel), ("stack", {"member_params": {"multitask_ridge": kernel}})):
+        pred = make_model(name, **params).fit(train, valid=valid).predict(test)
+        assert np.isfinite(pred).all()
+        assert per_group_pearson(test.y, pred, test.perturbations) > 0.3
+
+
 def test_multitask_ridge_reads_go_terms_of_real_genes(real_data_root):
     ds = make_response_dataset(n_cell_lines=30, n_genes=60, n_drugs=4, random_state=0)
     genes = pd.Index(["TP53", "MDM2", "CDKN1A", "BAX", "ATM", "CHEK2", "BRCA1", "RAD51", "MYC", "EGFR"] * 6)

@@ -334,8 +334,10 @@ class MultiTaskRidge(ResponseModel):
     def _drug_kernel(self, mat: _Matrix, data: Dataset, weight: float) -> Any:
         if weight == 0:
             return None
-        fp = data.perturbation_view(MORGAN).lookup(mat.drugs)
-        kd = (1 - weight) * np.eye(len(mat.drugs)) + weight * tanimoto_matrix(fp, fp)
+        fp = _fingerprints(data, mat.drugs)
+        similarity = tanimoto_matrix(fp, fp)
+        np.fill_diagonal(similarity, 1.0)  # a drug without bits is still itself
+        kd = (1 - weight) * np.eye(len(mat.drugs)) + weight * similarity
         e, v = np.linalg.eigh(kd)
         return np.clip(e, 1e-9, None), v, kd
 
@@ -494,8 +496,14 @@ class MultiTaskRidge(ResponseModel):
 
 
 def _fingerprints(data: Dataset, drugs: np.ndarray) -> np.ndarray:
-    """Binary Morgan bits of ``drugs`` (a missing fingerprint reads as no bits)."""
-    return (np.nan_to_num(data.perturbation_view(MORGAN).lookup(drugs)) > 0).astype(np.float64)
+    """Binary Morgan bits of ``drugs`` (a drug without a fingerprint, e.g. one without a
+    SMILES, reads as no bits: it shares strength with no other drug)."""
+    view = data.perturbation_view(MORGAN)
+    out = np.zeros((len(drugs), view.values.shape[1]), dtype=np.float64)
+    has = np.isin(drugs, view.ids)
+    if has.any():
+        out[has] = np.nan_to_num(view.lookup(drugs[has])) > 0
+    return out
 
 
 def _gather(
