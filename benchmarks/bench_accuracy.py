@@ -49,7 +49,9 @@ def shard(args: argparse.Namespace) -> None:
     from cellresponse.evaluate import RunOptions, run_benchmark
     from cellresponse.splits import make_split
 
-    data = load_dataset("gdsc2", target=args.target)
+    # every shard on the same rows: those whose cell line and drug have every view (the
+    # drugs with a SMILES), so the members that read structure and those that do not compare
+    data = load_dataset("gdsc2", target=args.target, require_all_views=True)
     split = make_split(data, mode=args.split, n_folds=5, seed=args.seed)
     if args.folds:
         split = split.select_folds([int(f) for f in args.folds.split(",")])

@@ -2,11 +2,17 @@
 the seeded random hierarchy of the same construction (``ontology="random"``), embedding
 dimensionality, and RLIPP stability across two seeds.
 
+    python benchmarks/bench_vnn_fix.py select --out results/vnn_fix
     python benchmarks/bench_vnn_fix.py run --out results/vnn_fix [--variants go,random] [--folds 0,1,2,3,4]
     python benchmarks/bench_vnn_fix.py rlipp --out results/vnn_fix
     python benchmarks/bench_vnn_fix.py report --out results/vnn_fix
 
-``run`` fits one (variant, fold) per child process through the benchmark engine
+``select`` decides the prediction head on inner validation only: on fold 0 it fits the
+GO model with each candidate head (``HEADS``) on the training part (the inner validation
+part for early stopping) and scores the inner validation part (mean per-drug Pearson, and
+the embedding shares); the head with the higher per-drug Pearson is written to
+``<out>/select.json`` and used by ``run`` and ``rlipp`` for both hierarchies. The test
+part is not read. ``run`` fits one (variant, fold) per child process through the benchmark engine
 (``run_benchmark``: the naive baselines + ``vnn_druggene``) into ``<out>/<variant>/f<k>``;
 a finished shard is skipped. Each shard's ``extras/vnn_druggene.embedding.csv`` holds the
 share of variance on the first principal components of the root neurons, of the
@@ -43,14 +49,29 @@ PARAMS: dict[str, object] = {
     "trainer__num_threads": 1,
 }
 VARIANTS = {"go": {"ontology": "go"}, "random": {"ontology": "random"}}
+#: Candidate prediction heads for ``select``: DrugCell's joint layer over the root's
+#: neurons and the drug embedding, and a drug-conditioned bilinear head over the root and
+#: its children (a drug-specific direction in the genotype embedding, so more than one
+#: axis of it can matter).
+HEADS: dict[str, dict[str, object]] = {"drugcell": {"head": "drugcell"}, "bilinear": {"head": "bilinear"}}
+
+
+def _chosen(out: Path) -> dict[str, object]:
+    """The head chosen by ``select`` (the model's default when ``select`` was not run)."""
+    path = out / "select.json"
+    return dict(json.loads(path.read_text())["params"]) if path.is_file() else {}
 
 
 def _data_split() -> tuple[Any, Any]:
+    """GDSC2 and its 5-fold LCO split, limited (as the engine limits it) to the rows whose
+    cell line has every view the model reads."""
     from cellresponse.datasets import load_dataset
+    from cellresponse.evaluate import apply_row_filter
     from cellresponse.splits import make_split
 
     data = load_dataset("gdsc2", target="ln_ic50")
-    return data, make_split(data, mode="lco", n_folds=5, seed=0)
+    split = make_split(data, mode="lco", n_folds=5, seed=0)
+    return data, apply_row_filter(data, split, models=[MODEL], params={})[0]
 
 
 def shard(args: argparse.Namespace) -> None:
@@ -58,8 +79,10 @@ def shard(args: argparse.Namespace) -> None:
 
     data, split = _data_split()
     split = split.select_folds([int(args.fold)])
-    params = {MODEL: {**PARAMS, **VARIANTS[args.variant]}}
-    config = {"benchmark": "bench_vnn_fix.py", "variant": args.variant, "protocol": "batch 5000, <= 8 epochs"}
+    chosen = _chosen(Path(args.select_dir)) if args.select_dir else {}
+    params = {MODEL: {**PARAMS, **chosen, **VARIANTS[args.variant]}}
+    config = {"benchmark": "bench_vnn_fix.py", "variant": args.variant, "protocol": "batch 5000, <= 8 epochs",
+              "chosen_on_inner_validation": chosen}  # fmt: skip
     run_benchmark(data, models=[MODEL], split=split, out=args.out, model_params=params, seed=0,
                   options=RunOptions(progress=False, config=config, existing="resume"))  # fmt: skip
 
@@ -72,11 +95,36 @@ def run(args: argparse.Namespace) -> None:
             cfg = path / "config.json"
             if cfg.is_file() and json.loads(cfg.read_text()).get("complete"):
                 continue
-            cmd = [sys.executable, __file__, "shard", "--variant", variant, "--fold", fold, "--out", str(path)]
+            cmd = [sys.executable, __file__, "shard", "--variant", variant, "--fold", fold, "--out", str(path),
+                   "--select-dir", str(out)]  # fmt: skip
             start = time.perf_counter()
             done = subprocess.run(cmd, capture_output=True, text=True, check=False)
             status = "ok" if done.returncode == 0 else f"failed: {done.stderr[-1500:]}"
             print(f"{variant} fold {fold}: {status}; {time.perf_counter() - start:.0f} s", flush=True)
+
+
+def select(args: argparse.Namespace) -> None:
+    from cellresponse.models import make_model
+    from cellresponse.models.multitask import per_group_pearson
+    from cellresponse.models.vnn import pc_shares
+
+    data, split = _data_split()
+    fold = split.folds[0]
+    train, valid = data[fold.train], data[fold.valid]
+    rows = []
+    for name, head in HEADS.items():
+        start = time.perf_counter()
+        model = make_model(MODEL, **PARAMS, **head, random_state=0).fit(train, valid=valid)
+        score = per_group_pearson(valid.y, model.predict(valid), valid.perturbations)
+        embeddings = {"genotype": model.genotype_embedding(valid)[1], "drug": model.drug_embedding(valid)[1]}
+        shares = {f"{emb}_pc1": pc_shares(x)["pc1"] for emb, x in embeddings.items()}
+        rows.append({"head": name, "valid_per_drug_pearson": score, **shares, "fit_s": time.perf_counter() - start})
+        print(json.dumps(rows[-1]), flush=True)
+    best = max(rows, key=lambda r: r["valid_per_drug_pearson"])
+    result = {"fold": 0, "part": "inner validation", "candidates": rows, "params": HEADS[str(best["head"])]}
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    (Path(args.out) / "select.json").write_text(json.dumps(result, indent=2))
+    print(f"chosen: {best['head']}")
 
 
 def rlipp_stability(args: argparse.Namespace) -> None:
@@ -93,7 +141,7 @@ def rlipp_stability(args: argparse.Namespace) -> None:
     tables = {}
     for seed in (0, 1):
         start = time.perf_counter()
-        model = make_model(MODEL, **PARAMS, random_state=seed).fit(train, valid=valid)
+        model = make_model(MODEL, **PARAMS, **_chosen(Path(args.out)), random_state=seed).fit(train, valid=valid)
         levels = model.structure_.term_level
         cut = levels.max() - args.levels + 1
         top = [t for t, lv in zip(model.structure_.term_names, levels, strict=True) if lv >= cut]
@@ -149,17 +197,18 @@ def report(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
-    for name in ("run", "shard", "rlipp", "report"):
+    for name in ("select", "run", "shard", "rlipp", "report"):
         p = sub.add_parser(name)
         p.add_argument("--out", default="results/vnn_fix")
         p.add_argument("--variants", default="go,random")
     sub.choices["run"].add_argument("--folds", default="0,1,2,3,4")
     sub.choices["shard"].add_argument("--variant", required=True)
     sub.choices["shard"].add_argument("--fold", required=True)
+    sub.choices["shard"].add_argument("--select-dir", default="", help="where select.json is (default: none)")
     sub.choices["rlipp"].add_argument("--pairs", type=int, default=5000)
     sub.choices["rlipp"].add_argument("--levels", type=int, default=3)
     args = parser.parse_args()
-    {"run": run, "shard": shard, "rlipp": rlipp_stability, "report": report}[args.cmd](args)
+    {"select": select, "run": run, "shard": shard, "rlipp": rlipp_stability, "report": report}[args.cmd](args)
 
 
 if __name__ == "__main__":
