@@ -89,8 +89,9 @@ def shard(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> None:
     out = Path(args.out)
-    for variant in args.variants.split(","):
-        for fold in args.folds.split(","):
+    # fold by fold, both hierarchies per fold, so a stopped run still leaves paired folds
+    for fold in args.folds.split(","):
+        for variant in args.variants.split(","):
             path = out / variant / f"f{fold}"
             cfg = path / "config.json"
             if cfg.is_file() and json.loads(cfg.read_text()).get("complete"):

@@ -438,6 +438,17 @@ def test_vnn_heads_fit_save_load_and_report_their_embeddings(vnn_setup, tmp_path
     assert ((shares >= 0) & (shares <= 1)).all() and (np.diff(shares, axis=1) <= 1e-12).all()
 
 
+def test_auto_head_is_drugcells_layer_for_drugcell_and_bilinear_for_druggene(vnn_setup):
+    ds, path = vnn_setup
+    assert make_model("vnn_drugcell").resolved_head == "drugcell"
+    assert make_model("vnn_druggene").resolved_head == "bilinear"
+    assert make_model("vnn_druggene", head="drugcell").resolved_head == "drugcell"
+    model = make_model("vnn_druggene", ontology=path, missing_genes="drop", head_rank=5, **FAST).fit(ds)
+    root = model.structure_.n_terms - 1
+    # the bilinear head reads the root and its children: wider than the root's 3 neurons
+    assert model.genotype_embedding(ds)[1].shape[1] == 3 * (1 + int((model.structure_.edge_parent == root).sum()))
+
+
 def test_bilinear_head_shapes_and_bad_values():
     # one prediction per (cell line, drug) pair from per-line and per-drug projections
     rng = np.random.default_rng(0)
