@@ -89,7 +89,8 @@ def run(args: argparse.Namespace) -> None:
 
 def _tests(stats: pd.DataFrame, model: str, refs: list[str]) -> pd.DataFrame:
     keep = stats[(stats.model == model) & stats.reference.isin(refs) & stats.metric.str.startswith("per_drug_")]
-    return keep[["model", "reference", "metric", "n", "model_mean", "reference_mean", "median_diff", "pvalue"]]
+    out = keep[["model", "reference", "metric", "n", "model_mean", "reference_mean", "median_diff", "pvalue"]].round(5)
+    return out.assign(pvalue=keep["pvalue"].map(lambda p: f"{p:.2g}"))  # small p-values stay readable
 
 
 def report(args: argparse.Namespace) -> None:
@@ -111,7 +112,7 @@ def report(args: argparse.Namespace) -> None:
     for model in fitted:
         table = _tests(res.stats, model, [r for r in refs if r != model])
         if len(table):
-            print(table.round(5).to_string(index=False))
+            print(table.to_string(index=False))
     rows = []
     for path in shards:
         shard_res = read_results(path)

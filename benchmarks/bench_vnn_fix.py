@@ -190,6 +190,10 @@ def report(args: argparse.Namespace) -> None:
         a, b = per_drug["go"].align(per_drug["random"], join="inner")
         test = paired_wilcoxon(a, b, alternative="greater")
         print(f"\nGO vs random, per-drug Pearson over {len(a)} drugs: {a.mean():.4f} vs {b.mean():.4f}; {test}")
+    chosen = out / "select.json"
+    if chosen.is_file():
+        table = pd.DataFrame(json.loads(chosen.read_text())["candidates"]).set_index("head")
+        print("\nHead chosen on fold 0's inner validation part:\n" + table.round(4).to_string())
     stab = out / "rlipp_stability.json"
     if stab.is_file():
         print("RLIPP stability across seeds:", stab.read_text())
