@@ -19,6 +19,7 @@ value and no accepted nonsense.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import io
 import json
@@ -249,7 +250,10 @@ def _ctrl_c(ws: Workspace) -> tuple[int, str]:
     cmd = [sys.executable, "-m", "cellresponse.cli", "benchmark", "--dataset", "gdsc2_demo", "--folds", "3",
            "--models", "ridge_per_drug", "--param", "ridge_per_drug.n_top_genes=50", "--no-progress",
            "--out", str(out)]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env())
+    # SIGINT at its default in the child: a suite started in the background inherits it ignored,
+    # and Python then never raises KeyboardInterrupt (the CLI rightly keeps an ignored SIGINT)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(),
+                            preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     deadline = time.monotonic() + 300
     while not list((out / "cells").glob("*/*.json")) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)

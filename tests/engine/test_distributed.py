@@ -5,6 +5,7 @@ distributed run resumes; a bad executor setting is refused before any work.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -152,8 +153,11 @@ def test_an_interrupted_process_run_resumes_to_the_serial_bytes(serial_run, tmp_
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     out = tmp_path / "cut"
     cmd = [sys.executable, "-m", "cellresponse.cli", *RUN, "--executor", "processes", "--workers", "2"]
+    # SIGINT at its default in the child: a suite started in the background inherits it ignored,
+    # and Python then never raises KeyboardInterrupt (the CLI rightly keeps an ignored SIGINT)
+    sigint_default = functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL)
     proc = subprocess.Popen([*cmd, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env)  # fmt: skip
+                            env=env, preexec_fn=sigint_default)  # fmt: skip
     deadline = time.monotonic() + 300
     while not list((out / STORE_DIR).glob("*/*.json")) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)

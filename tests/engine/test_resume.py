@@ -8,6 +8,7 @@ extra tables) at a chosen cell.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -53,12 +54,15 @@ def _stored_timings(out: Path) -> dict[tuple[str, int], float]:
 def test_ctrl_c_then_resume_equals_an_uninterrupted_run(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     out = tmp_path / "run"
+    # SIGINT at its default in the child: a suite started in the background inherits it ignored,
+    # and Python then never raises KeyboardInterrupt (the CLI rightly keeps an ignored SIGINT)
     proc = subprocess.Popen(
         [sys.executable, "-m", "cellresponse.cli", *DEMO, "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 300
     while not list((out / STORE_DIR).glob("*/*.json")) and proc.poll() is None and time.monotonic() < deadline:
