@@ -18,34 +18,20 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.engine._runs import DEMO_RUN, assert_same_results
 
 from cellresponse.cli import main
 from cellresponse.evaluate._executors import ExecutorConfig, ProcessExecutor, RayExecutor, WorkerLost
 from cellresponse.results import STORE_DIR, read_results
 
 HERE = Path(__file__).parent
-SAME = ("results.csv", "stats.csv", "summary.csv", "leaderboard.csv", "ablation.csv", "split.csv",
-        "predictions/values.npz", "predictions/obs.csv.gz", "predictions/index.json")  # fmt: skip
-# 6 models (5 baselines + ridge) x 3 folds = 18 cells on the embedded demo panel
-RUN = ["benchmark", "--dataset", "gdsc2_demo", "--folds", "3", "--models", "ridge_per_drug",
-       "--param", "ridge_per_drug.n_top_genes=50", "--no-progress"]  # fmt: skip
 RAY = Path(sys.executable).with_name("ray")
-
-
-def same_files(a: Path, b: Path) -> None:
-    for name in SAME:
-        assert (a / name).read_bytes() == (b / name).read_bytes(), name
-    extras_a = sorted(p.name for p in (a / "extras").glob("*.csv")) if (a / "extras").is_dir() else []
-    extras_b = sorted(p.name for p in (b / "extras").glob("*.csv")) if (b / "extras").is_dir() else []
-    assert extras_a == extras_b
-    for name in extras_a:
-        assert (a / "extras" / name).read_bytes() == (b / "extras" / name).read_bytes(), name
 
 
 @pytest.fixture(scope="module")
 def serial_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("serial") / "run"
-    assert main([*RUN, "--out", str(out)]) == 0
+    assert main([*DEMO_RUN, "--out", str(out)]) == 0
     return out
 
 
@@ -57,8 +43,8 @@ def _ray_env(monkeypatch):
 
 def test_processes_write_the_bytes_of_the_serial_run(serial_run, tmp_path):
     out = tmp_path / "processes"
-    assert main([*RUN, "--executor", "processes", "--workers", "2", "--out", str(out)]) == 0
-    same_files(serial_run, out)
+    assert main([*DEMO_RUN, "--executor", "processes", "--workers", "2", "--out", str(out)]) == 0
+    assert_same_results(serial_run, out)
     executor = read_results(out).config["executor"]
     assert executor["kind"] == "processes" and sum(executor["jobs_per_node"].values()) == 18
     assert len(executor["jobs_per_node"]) == 2  # both worker processes ran cells
@@ -67,8 +53,8 @@ def test_processes_write_the_bytes_of_the_serial_run(serial_run, tmp_path):
 @pytest.mark.ray
 def test_a_local_ray_writes_the_bytes_of_the_serial_run(serial_run, tmp_path):
     out = tmp_path / "ray"
-    assert main([*RUN, "--executor", "ray", "--workers", "2", "--out", str(out)]) == 0
-    same_files(serial_run, out)
+    assert main([*DEMO_RUN, "--executor", "ray", "--workers", "2", "--out", str(out)]) == 0
+    assert_same_results(serial_run, out)
     assert read_results(out).config["executor"]["kind"] == "ray"
 
 
@@ -104,8 +90,8 @@ def test_a_two_node_ray_cluster_runs_cells_on_both_nodes_and_writes_the_serial_b
     serial_run, two_node_cluster, tmp_path
 ):
     out = tmp_path / "cluster"
-    assert main([*RUN, "--executor", "ray", "--ray-address", two_node_cluster, "--out", str(out)]) == 0
-    same_files(serial_run, out)
+    assert main([*DEMO_RUN, "--executor", "ray", "--ray-address", two_node_cluster, "--out", str(out)]) == 0
+    assert_same_results(serial_run, out)
     nodes = read_results(out).config["executor"]["jobs_per_node"]
     assert len(nodes) == 2 and sum(nodes.values()) == 18, nodes  # both nodes ran cells
 
@@ -142,7 +128,7 @@ def test_ray_retries_a_task_whose_worker_died(tmp_path):
 def test_a_cell_that_fails_is_recorded_and_the_other_cells_still_run(tmp_path, capsys):
     out = tmp_path / "failing"
     bad = ["--models", "ridge_per_drug", "--param", 'ridge_per_drug.cell_views=["proteome"]']  # not in the panel
-    args = [*RUN[:5], *bad, "--no-progress", "--executor", "processes", "--workers", "2", "--out", str(out)]
+    args = [*DEMO_RUN[:5], *bad, "--no-progress", "--executor", "processes", "--workers", "2", "--out", str(out)]
     assert main(args) == 1
     failures = read_results(out).config["failures"]
     assert "proteome" in failures[0]["error"] and {f["model"] for f in failures} == {"ridge_per_drug"}
@@ -152,7 +138,7 @@ def test_a_cell_that_fails_is_recorded_and_the_other_cells_still_run(tmp_path, c
 def test_an_interrupted_process_run_resumes_to_the_serial_bytes(serial_run, tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     out = tmp_path / "cut"
-    cmd = [sys.executable, "-m", "cellresponse.cli", *RUN, "--executor", "processes", "--workers", "2"]
+    cmd = [sys.executable, "-m", "cellresponse.cli", *DEMO_RUN, "--executor", "processes", "--workers", "2"]
     # SIGINT at its default in the child: a suite started in the background inherits it ignored,
     # and Python then never raises KeyboardInterrupt (the CLI rightly keeps an ignored SIGINT)
     sigint_default = functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL)
@@ -167,8 +153,8 @@ def test_an_interrupted_process_run_resumes_to_the_serial_bytes(serial_run, tmp_
     assert proc.returncode == 130, err
     kept = len(list((out / STORE_DIR).glob("*/*.json")))
     assert 0 < kept < 18
-    assert main([*RUN, "--executor", "processes", "--workers", "2", "--out", str(out), "--resume"]) == 0
-    same_files(serial_run, out)
+    assert main([*DEMO_RUN, "--executor", "processes", "--workers", "2", "--out", str(out), "--resume"]) == 0
+    assert_same_results(serial_run, out)
     config = json.loads((out / "config.json").read_text())
     assert config["complete"] and sum(config["executor"]["jobs_per_node"].values()) == 18 - kept
 
@@ -177,25 +163,25 @@ def test_an_interrupted_process_run_resumes_to_the_serial_bytes(serial_run, tmp_
 def test_an_unreachable_ray_address_is_refused_before_any_work(tmp_path, capsys):
     port = _free_port()  # nothing listens there
     out = tmp_path / "r"
-    assert main([*RUN, "--executor", "ray", "--ray-address", f"127.0.0.1:{port}", "--out", str(out)]) == 2
+    assert main([*DEMO_RUN, "--executor", "ray", "--ray-address", f"127.0.0.1:{port}", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert f"--ray-address 127.0.0.1:{port}: no Ray head answers there" in err and "ray start --head" in err
     assert not (out / "results.csv").exists()
 
 
 def test_a_ray_address_that_is_not_host_port_is_refused(tmp_path, capsys):
-    assert main([*RUN, "--executor", "ray", "--ray-address", "headnode", "--out", str(tmp_path / "r")]) == 2
+    assert main([*DEMO_RUN, "--executor", "ray", "--ray-address", "headnode", "--out", str(tmp_path / "r")]) == 2
     assert "expected host:port of a Ray head" in capsys.readouterr().err
 
 
 def test_a_ray_address_without_the_ray_executor_is_refused(tmp_path, capsys):
-    assert main([*RUN, "--ray-address", "127.0.0.1:6379", "--out", str(tmp_path / "r")]) == 2
+    assert main([*DEMO_RUN, "--ray-address", "127.0.0.1:6379", "--out", str(tmp_path / "r")]) == 2
     assert "needs --executor ray" in capsys.readouterr().err
 
 
 def test_ray_not_installed_names_the_install_command(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # what an environment without Ray gives `import ray`
     out = tmp_path / "r"
-    assert main([*RUN, "--executor", "ray", "--out", str(out)]) != 0
+    assert main([*DEMO_RUN, "--executor", "ray", "--out", str(out)]) != 0
     assert "pip install 'cellresponse[distributed]'" in capsys.readouterr().err
     assert not (out / "results.csv").exists()

@@ -19,26 +19,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.engine._runs import DEMO_RUN, assert_same_results
 
 from cellresponse.cli import main
 from cellresponse.evaluate import _folds
 from cellresponse.results import LOCK_FILE, STORE_DIR, read_results
-
-SAME = ("results.csv", "summary.csv", "stats.csv", "leaderboard.csv", "ablation.csv", "split.csv",
-        "predictions/values.npz", "predictions/obs.csv.gz", "predictions/index.json")  # fmt: skip
-DEMO = ["benchmark", "--dataset", "gdsc2_demo", "--folds", "3", "--models", "ridge_per_drug",
-        "--param", "ridge_per_drug.n_top_genes=50", "--no-progress"]  # fmt: skip
-
-
-def _same_files(a: Path, b: Path, names=SAME) -> None:
-    for name in names:
-        if (a / name).exists() or (b / name).exists():
-            assert (a / name).read_bytes() == (b / name).read_bytes(), name
-    extras_a = sorted(p.name for p in (a / "extras").glob("*.csv")) if (a / "extras").is_dir() else []
-    extras_b = sorted(p.name for p in (b / "extras").glob("*.csv")) if (b / "extras").is_dir() else []
-    assert extras_a == extras_b
-    for name in extras_a:
-        assert (a / "extras" / name).read_bytes() == (b / "extras" / name).read_bytes(), name
 
 
 def _stored_timings(out: Path) -> dict[tuple[str, int], float]:
@@ -57,7 +42,7 @@ def test_ctrl_c_then_resume_equals_an_uninterrupted_run(tmp_path):
     # SIGINT at its default in the child: a suite started in the background inherits it ignored,
     # and Python then never raises KeyboardInterrupt (the CLI rightly keeps an ignored SIGINT)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cellresponse.cli", *DEMO, "--out", str(out)],
+        [sys.executable, "-m", "cellresponse.cli", *DEMO_RUN, "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -80,14 +65,14 @@ def test_ctrl_c_then_resume_equals_an_uninterrupted_run(tmp_path):
     assert 0 < len(done) < 18  # 6 models (5 baselines) x 3 folds
 
     # the directory is refused as it is, and a report of it says it is partial
-    assert main([*DEMO, "--out", str(out)]) == 2
+    assert main([*DEMO_RUN, "--out", str(out)]) == 2
     if (out / "results.csv").is_file():
         assert main(["report", str(out)]) == 0
         assert "partial" in (out / "report.html").read_text()
 
-    assert main([*DEMO, "--out", str(out), "--resume"]) == 0
-    assert main([*DEMO, "--out", str(tmp_path / "whole")]) == 0
-    _same_files(out, tmp_path / "whole")
+    assert main([*DEMO_RUN, "--out", str(out), "--resume"]) == 0
+    assert main([*DEMO_RUN, "--out", str(tmp_path / "whole")]) == 0
+    assert_same_results(out, tmp_path / "whole", missing_ok=True)
     assert not (out / STORE_DIR).exists() and read_results(out).complete
     timings = pd.read_csv(out / "timings.csv").set_index(["model", "fold"])["fit_s"]
     for cell, fit_s in done.items():  # the completed cells were not fitted again
@@ -127,7 +112,7 @@ def test_resume_after_an_interrupt_in_any_cell(task, tmp_path, monkeypatch, caps
     assert "interrupted; partial results in" in capsys.readouterr().err
     assert len(list((tmp_path / "cut" / STORE_DIR).glob("*/*.json"))) == 4
     assert main([*args, "--out", str(tmp_path / "cut"), "--resume"]) == 0
-    _same_files(tmp_path / "whole", tmp_path / "cut")
+    assert_same_results(tmp_path / "whole", tmp_path / "cut", missing_ok=True)
 
 
 def test_resume_refuses_cells_of_another_run_and_overwrite_starts_again(tmp_path, monkeypatch, capsys):
