@@ -45,6 +45,7 @@ __all__ = [
     "StrOptions",
     "TupleOf",
     "check_model_params",
+    "check_rules",
 ]
 
 
@@ -150,6 +151,16 @@ DRUG_FEATURE_CONSTRAINTS: dict[str, list[Any]] = {
     "drug_components": POSITIVE_INT_OR_NONE,
     "drug_offset": ["boolean"],
 }
+
+
+def check_rules(model: object, checks: Mapping[str, bool], rules: str, *, name: str = "") -> None:
+    """Raise ``ValueError`` naming every parameter of ``model`` whose check failed, its value
+    and ``rules`` (the conditions in words): the cross-element checks the declared
+    constraints cannot express, made at fit time. ``name`` defaults to the class name."""
+    bad = [k for k, ok in checks.items() if not ok]
+    if bad:
+        shown = ", ".join(f"{k}={getattr(model, k)!r}" for k in bad)
+        raise ValueError(f"invalid {name or type(model).__name__} parameters: {shown} ({rules})")
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:

@@ -37,7 +37,7 @@ import pandas as pd
 
 from cellresponse.data import Dataset
 from cellresponse.features import EntityFeaturizer, TermScorer
-from cellresponse.models._params import POSITIVE_INT, TupleOf
+from cellresponse.models._params import POSITIVE_INT, TupleOf, check_rules
 from cellresponse.models.base import ResponseModel
 from cellresponse.models.registry import register_model
 
@@ -318,13 +318,12 @@ class MultiTaskRidge(ResponseModel):
             "n_neighbours": self.n_neighbours >= 1,
             "cell_views": len(self.cell_views) + len(self.term_views) > 0,
         }
-        bad = [k for k, ok in checks.items() if not ok]
-        if bad:
-            shown = ", ".join(f"{k}={getattr(self, k)!r}" for k in bad)
-            raise ValueError(
-                f"invalid {type(self).__name__} parameters: {shown} (alphas > 0; term_weights >= 0; drug_weights "
-                "in [0, 1); residual_ranks >= 0; em_iterations, n_neighbours >= 1; at least one cell or term view)"
-            )
+        check_rules(
+            self,
+            checks,
+            "alphas > 0; term_weights >= 0; drug_weights in [0, 1); residual_ranks >= 0; em_iterations, "
+            "n_neighbours >= 1; at least one cell or term view",
+        )
 
     def _new_blocks(self, data: Dataset) -> CellBlocks:
         return CellBlocks(

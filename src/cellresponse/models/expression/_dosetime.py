@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from cellresponse.data import Dataset
-from cellresponse.models._params import POSITIVE_INT, SEED, Integral, Interval, Real, TupleOf
+from cellresponse.models._params import POSITIVE_INT, SEED, Integral, Interval, Real, TupleOf, check_rules
 from cellresponse.models._torch import TORCH_INSTALL_HINT
 from cellresponse.models.expression._baselines import (
     BASAL,
@@ -234,13 +234,13 @@ class ExprDoseTime(TorchEstimator, ExpressionModel):
             "dose_shapes": len(self.dose_shapes) > 0 and all(v >= 0 for v in self.dose_shapes),
             "network_min_gain": self.network_min_gain < 1,
         }
-        bad = [k for k, ok in checks.items() if not ok]
-        if bad:
-            shown = ", ".join(f"{k}={getattr(self, k)!r}" for k in bad)
-            raise ValueError(
-                f"invalid expr_dosetime parameters: {shown} (hidden >= 1; dropout in [0, 1); n_pcs >= 0; "
-                "base_alpha > 0; lambdas > 0; dose_shapes >= 0; network_min_gain < 1)"
-            )
+        check_rules(
+            self,
+            checks,
+            "hidden >= 1; dropout in [0, 1); n_pcs >= 0; base_alpha > 0; lambdas > 0; dose_shapes >= 0; "
+            "network_min_gain < 1",
+            name="expr_dosetime",
+        )
 
     # ------------------------------------------------------------ closed form
     def _baseline(self, data: Dataset) -> tuple[ExprDrugBlind, np.ndarray]:
